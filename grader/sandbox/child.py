@@ -1,0 +1,413 @@
+"""The sandboxed side: import one hand-in and answer the parent's probes.
+
+This module runs in the child process, next to student code. It trusts
+nothing the student's code returns: every value is encoded by exact type
+checks into the JSON documented in ``grader.sandbox.protocol`` and sent to
+the parent on a dedicated file descriptor. Whatever the student's code does
+here (patch sympy, lie in ``__eq__``) can only change the answers it gives,
+which the parent judges in its own process.
+
+Messages, one JSON object a line:
+
+- ``{"event": "imported", "seconds": s}`` or
+  ``{"event": "import_error", "error": {...}}`` after importing the hand-in;
+- ``{"event": "start", "id": probe_id}`` before each probe, so the parent
+  knows which probe a hang or crash belongs to;
+- ``{"id": ..., "ok": true, "value": ..., "seconds": s}`` or
+  ``{"id": ..., "ok": false, "error": {"kind", "message", "line", "exception"}}``;
+- ``{"event": "done"}`` at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import math
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+MAX_ELEMENTS = 1_000_000
+MAX_STRING = 100_000
+MAX_DEPTH = 20
+MAX_OUTPUT_CHARS = 64 * 1024
+MODULE_NAME = "submission"
+
+
+class ProbeTimeout(BaseException):
+    """Raised by the alarm inside student code; a BaseException so plain
+    ``except Exception`` in the hand-in does not swallow it."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.elements = 0
+
+    def take(self, n: int = 1) -> None:
+        self.elements += n
+        if self.elements > MAX_ELEMENTS:
+            raise _TooLarge(f"the answer has more than {MAX_ELEMENTS} elements")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class CappedText(io.TextIOBase):
+    """Stands in for sys.stdout/sys.stderr: keeps the first characters only."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: Any) -> int:
+        s = str(s) if type(s) is not str else s
+        room = MAX_OUTPUT_CHARS - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+# ------------------------------------------------------------------ encoding
+def encode(value: Any, budget: _Budget, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise _TooLarge("the answer is nested too deeply")
+    budget.take()
+    t = type(value)
+    if value is None or t is bool:
+        return value
+    if t is int:
+        return value if abs(value) < 2**53 else {"$int": _int_text(value)}
+    if t is float:
+        return _float(value)
+    if t is str:
+        if len(value) > MAX_STRING:
+            raise _TooLarge(f"the text answer is longer than {MAX_STRING} characters")
+        return value
+    if t is complex:
+        return {"$complex": [_float(value.real), _float(value.imag)]}
+    if t is Fraction:
+        return {"$rational": [int(value.numerator), int(value.denominator)]}
+    if t is tuple:
+        budget.take(len(value))
+        return {"$tuple": [encode(v, budget, depth + 1) for v in tuple.__iter__(value)]}
+    if t is list:
+        budget.take(len(value))
+        return [encode(v, budget, depth + 1) for v in list.__iter__(value)]
+    if t is dict:
+        budget.take(len(value))
+        return {
+            "$dict": [
+                [encode(k, budget, depth + 1), encode(v, budget, depth + 1)]
+                for k, v in dict.items(value)
+            ]
+        }
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return _encode_array(np, value, budget, depth)
+        if isinstance(value, np.generic):
+            return _encode_numpy_scalar(np, value, budget, depth)
+    sympy = sys.modules.get("sympy")
+    if sympy is not None:
+        if isinstance(value, sympy.MatrixBase):
+            rows = value.tolist()
+            budget.take(len(rows))
+            return [[encode(v, budget, depth + 2) for v in row] for row in rows]
+        if isinstance(value, sympy.Basic):
+            return _encode_sympy(sympy, value)
+    if callable(value):
+        return {"$unsupported": "function", "repr": _safe_repr(value)}
+    return {"$unsupported": _type_name(value), "repr": _safe_repr(value)}
+
+
+def _int_text(v: int) -> str:
+    if v.bit_length() > 14000:
+        raise _TooLarge("the integer answer is too large")
+    return str(v)
+
+
+def _float(v: float) -> Any:
+    if math.isfinite(v):
+        return v
+    return {"$float": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
+
+
+def _encode_array(np: Any, value: Any, budget: _Budget, depth: int) -> Any:
+    arr = value.view(np.ndarray) if type(value) is not np.ndarray else value
+    budget.take(int(arr.size))
+    if arr.dtype.kind in "biuf" and arr.dtype.kind != "V":
+        dtype = str(arr.dtype)
+        flat = arr.astype(np.float64).ravel().tolist() if arr.dtype.kind == "f" else arr.ravel().tolist()
+        if arr.dtype.kind == "f":
+            flat = [_float(x) for x in flat]
+        if dtype == "float128":
+            dtype = "longdouble"
+        return {"$array": flat, "shape": list(arr.shape), "dtype": dtype}
+    if arr.dtype.kind == "c":
+        flat = [{"$complex": [_float(z.real), _float(z.imag)]} for z in arr.astype(np.complex128).ravel().tolist()]
+        return {"$array": flat, "shape": list(arr.shape), "dtype": "complex128"}
+    if arr.dtype.kind == "O":
+        # object arrays (of sympy expressions, say) travel as nested lists
+        return encode(arr.tolist(), budget, depth + 1) if arr.ndim else encode(arr.item(), budget, depth + 1)
+    return {"$unsupported": f"numpy array of dtype {arr.dtype}", "repr": _safe_repr(arr)}
+
+
+def _encode_numpy_scalar(np: Any, value: Any, budget: _Budget, depth: int) -> Any:
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return encode(int(value), budget, depth)
+    if isinstance(value, np.floating):
+        return _float(float(value))
+    if isinstance(value, np.complexfloating):
+        return encode(complex(value), budget, depth)
+    return {"$unsupported": _type_name(value), "repr": _safe_repr(value)}
+
+
+def _encode_sympy(sympy: Any, value: Any) -> Any:
+    if isinstance(value, sympy.Integer):
+        return encode(int(value), _Budget())
+    if isinstance(value, sympy.Rational):
+        return {"$rational": [int(value.p), int(value.q)]}
+    if isinstance(value, sympy.Float):
+        return _float(float(value))
+    if value is sympy.true or value is sympy.false:
+        return bool(value)
+    text = sympy.sstr(value, full_prec=True)
+    if type(text) is not str:
+        raise _TooLarge("the expression could not be printed")
+    if len(text) > MAX_STRING:
+        raise _TooLarge(f"the expression is longer than {MAX_STRING} characters when printed")
+    return {"$expr": text}
+
+
+def _type_name(value: Any) -> str:
+    try:
+        t = type(value)
+        return f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__
+    except Exception:  # noqa: BLE001 - hostile metaclasses
+        return "object"
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        r = repr(value)
+        return r[:300] if type(r) is str else "<unprintable>"
+    except BaseException:  # noqa: BLE001
+        return "<unprintable>"
+
+
+# ------------------------------------------------------------------ arguments
+def decode_arg(data: Any) -> Any:
+    if isinstance(data, list):
+        return [decode_arg(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    tag, body = next(iter(data.items()))
+    if tag == "$float":
+        return float(body)
+    if tag == "$int":
+        return int(body)
+    if tag == "$complex":
+        return complex(decode_arg(body[0]), decode_arg(body[1]))
+    if tag == "$rational":
+        return Fraction(body[0], body[1])
+    if tag == "$tuple":
+        return tuple(decode_arg(v) for v in body)
+    if tag == "$dict":
+        return {decode_arg(k): decode_arg(v) for k, v in body}
+    if tag == "$array":
+        import numpy as np
+
+        flat = [decode_arg(v) for v in body]
+        return np.array(flat, dtype=data["dtype"]).reshape(data["shape"])
+    if tag == "$symbol":
+        import sympy
+
+        return sympy.Symbol(body, **data.get("assumptions", {}))
+    if tag == "$expr":
+        import sympy
+
+        return sympy.sympify(body)
+    if tag == "$density":
+        return _density(body)
+    raise ValueError(f"unknown argument tag {tag}")
+
+
+def _density(spec: dict[str, Any]) -> Callable[..., Any]:
+    import numpy as np
+    import sympy
+
+    variable = sympy.Symbol(spec["variable"])
+    params = [sympy.Symbol(p) for p in spec["params"]]
+    expr = sympy.sympify(spec["expr"], locals={s.name: s for s in [variable, *params]})
+    f = sympy.lambdify([variable, *params], expr, modules=["numpy", "scipy"] if _has_scipy() else "numpy")
+
+    def p_model(x: Any, theta: Any) -> Any:
+        thetas = [theta] if len(params) == 1 and np.ndim(theta) == 0 else list(theta)
+        out = f(np.asarray(x, dtype=float) if not np.isscalar(x) else x, *thetas)
+        return out
+
+    p_model.__name__ = "p_model"
+    return p_model
+
+
+def _has_scipy() -> bool:
+    return importlib.util.find_spec("scipy") is not None
+
+
+# ------------------------------------------------------------------ running
+def _student_line(tb: Any, path: str) -> int | None:
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if os.path.abspath(frame.f_code.co_filename) == path:
+            line = lineno
+    return line
+
+
+def _error(kind: str, message: str, line: int | None = None, exception: str | None = None) -> dict[str, Any]:
+    return {"kind": kind, "message": message[:2000], "line": line, "exception": exception}
+
+
+def _describe(exc: BaseException, path: str) -> dict[str, Any]:
+    name = type(exc).__name__
+    if isinstance(exc, ProbeTimeout):
+        return _error("timeout", "took longer than its time limit", _student_line(exc.__traceback__, path))
+    if isinstance(exc, MemoryError):
+        return _error("memory", "ran out of memory", _student_line(exc.__traceback__, path), name)
+    if isinstance(exc, RecursionError):
+        return _error("exception", "recursed too deeply (RecursionError)", _student_line(exc.__traceback__, path), name)
+    if isinstance(exc, SyntaxError):
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return _error("import", f"SyntaxError: {exc.msg}{where}", exc.lineno, name)
+    if isinstance(exc, SystemExit):
+        return _error("exception", f"called exit({exc.code!r})", _student_line(exc.__traceback__, path), name)
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        text = ""
+    text = text if type(text) is str else ""
+    return _error("exception", f"{name}: {text}"[:2000], _student_line(exc.__traceback__, path), name)
+
+
+class Channel:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, obj: dict[str, Any]) -> None:
+        data = (json.dumps(obj, allow_nan=False, separators=(",", ":")) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+
+def _alarm(seconds: float) -> None:
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise ProbeTimeout()
+
+
+def import_submission(path: str, timeout: float) -> Any:
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MODULE_NAME] = module
+    _alarm(timeout)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        _alarm(0)
+    return module
+
+
+def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
+    pid = probe["id"]
+    started = time.perf_counter()
+    name = probe["name"]
+    try:
+        _alarm(float(probe.get("timeout", 2.0)))
+        try:
+            if not hasattr(module, name):
+                return {"id": pid, "ok": False, "error": _error("missing", f"`{name}` is not defined")}
+            obj = getattr(module, name)
+            if probe.get("op") == "value":
+                result = obj
+            else:
+                if not callable(obj):
+                    return {
+                        "id": pid,
+                        "ok": False,
+                        "error": _error("not_callable", f"`{name}` is a {_type_name(obj)}, not a function"),
+                    }
+                args = [decode_arg(a) for a in probe.get("args", [])]
+                result = obj(*args)
+            value = encode(result, _Budget())
+        finally:
+            _alarm(0)
+    except _TooLarge as exc:
+        return {"id": pid, "ok": False, "error": _error("bad_value", str(exc))}
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        return {"id": pid, "ok": False, "error": _describe(exc, path), "seconds": time.perf_counter() - started}
+    return {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}
+
+
+def serve(request: dict[str, Any], channel: Channel) -> None:
+    """Import the hand-in named in ``request`` and answer its probes."""
+    path = os.path.abspath(request["module_path"])
+    signal.signal(signal.SIGALRM, _on_alarm)
+    captured = CappedText()
+    sys.stdout = sys.stderr = captured  # type: ignore[assignment]
+    started = time.perf_counter()
+    try:
+        module = import_submission(path, float(request.get("import_timeout", 10.0)))
+    except BaseException as exc:  # noqa: BLE001
+        err = _describe(exc, path)
+        if err["kind"] != "timeout":
+            err["kind"] = "import"
+        channel.send({"event": "import_error", "error": err, "output": captured.text()})
+        return
+    channel.send({"event": "imported", "seconds": time.perf_counter() - started})
+    for probe in request["probes"]:
+        channel.send({"event": "start", "id": probe["id"]})
+        channel.send(answer(module, probe, path))
+    channel.send({"event": "done", "output": captured.text()[:MAX_OUTPUT_CHARS], "dropped": captured.dropped})
+
+
+def main() -> None:
+    """Entry point of a fresh child: request on stdin, answers on fd given as argv[1]."""
+    fd = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    request = json.loads(sys.stdin.buffer.read())
+    channel = Channel(fd)
+    # Keep student prints off the protocol channel at the file-descriptor level too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if fd != 1:
+        os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    for mod in request.get("preload", ["numpy", "sympy"]):
+        __import__(mod)
+    serve(request, channel)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
