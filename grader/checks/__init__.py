@@ -1,0 +1,16 @@
+"""Check kinds, registered by the YAML ``kind:`` string.
+
+The sheet schema takes its allowed kinds from this dict: adding a kind is
+one module with a ``Check`` subclass (and its ``Spec``) plus one line here.
+"""
+
+from __future__ import annotations
+
+from grader.checks.base import Check
+from grader.checks.expression import ExpressionCheck
+
+REGISTRY: dict[str, type[Check]] = {
+    "expression": ExpressionCheck,
+}
+
+__all__ = ["REGISTRY", "Check"]

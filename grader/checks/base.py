@@ -1,0 +1,170 @@
+"""The shape of a check kind.
+
+A check is built once per sheet: its constructor runs the reference solver
+for everything that does not depend on a random instance, and raises
+``SpecError`` (with the field) when the sheet cannot be solved. For each
+hand-in, ``trial(rng)`` draws that hand-in's random instance and returns the
+probes to ask the sandbox plus the function that judges their outcomes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+
+from grader.results import CheckResult, Mistake, Plot
+from grader.sandbox.protocol import Outcome, Probe, ProbeError
+from grader.sheet.common import CheckSpec
+from grader.sheet.context import SheetContext
+
+SpecT = TypeVar("SpecT", bound=CheckSpec)
+
+
+@dataclass(frozen=True)
+class Trial:
+    probes: tuple[Probe, ...]
+    judge: Callable[[Mapping[str, Outcome]], CheckResult]
+
+
+class Check(ABC, Generic[SpecT]):
+    kind: ClassVar[str]
+    Spec: ClassVar[type[CheckSpec]]
+
+    def __init__(self, spec: SpecT, ctx: SheetContext, *, check_id: str) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.check_id = check_id
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Compute the reference answers that every hand-in shares."""
+
+    @abstractmethod
+    def trial(self, rng: np.random.Generator) -> Trial:
+        """The probes for one hand-in and how to judge their outcomes."""
+
+    # ---------------------------------------------------------------- helpers
+    @property
+    def title(self) -> str:
+        return self.spec.title or f"`{self.spec.name}`"
+
+    def probe(
+        self, suffix: str | int, *, args: Sequence[Any] = (), op: str = "call", name: str | None = None
+    ) -> Probe:
+        return Probe(
+            id=f"{self.check_id}/{suffix}",
+            name=name or self.spec.name,
+            op=op,  # type: ignore[arg-type]
+            args=tuple(args),
+            timeout=self.spec.timeout,
+        )
+
+    def result(
+        self,
+        *,
+        fraction: float,
+        feedback: Sequence[str] = (),
+        method: str = "",
+        expected: str | None = None,
+        given: str | None = None,
+        witness: str | None = None,
+        mistakes: Sequence[Mistake] = (),
+        error: str | None = None,
+        undetermined: bool = False,
+        plot: Plot | None = None,
+        expected_mathml: str | None = None,
+        given_mathml: str | None = None,
+    ) -> CheckResult:
+        fraction = min(max(fraction, 0.0), 1.0)
+        return CheckResult(
+            check_id=self.check_id,
+            kind=self.kind,
+            name=self.spec.name,
+            points=round(self.spec.points * fraction, 6),
+            max_points=self.spec.points,
+            passed=fraction >= 1.0 - 1e-12,
+            feedback=tuple(feedback),
+            hidden=self.spec.hidden,
+            method=method,
+            expected=None if self.spec.hidden else expected,
+            given=None if self.spec.hidden else given,
+            witness=None if self.spec.hidden else witness,
+            mistakes=tuple(mistakes),
+            error=error,
+            undetermined=undetermined,
+            plot=None if self.spec.hidden else plot,
+            expected_mathml=None if self.spec.hidden else expected_mathml,
+            given_mathml=None if self.spec.hidden else given_mathml,
+        )
+
+    def error_result(self, outcome: Outcome, *, what: str | None = None) -> CheckResult:
+        assert outcome.error is not None
+        err = outcome.error
+        is_error = err.kind in ("exception", "timeout", "memory", "output", "crashed", "import", "sandbox")
+        return self.result(
+            fraction=0.0,
+            feedback=[describe_error(what or self.spec.name, err)],
+            error=err.kind if is_error else None,
+        )
+
+    def mistake(self, index: int) -> Mistake:
+        m = self.spec.mistakes[index]
+        return Mistake(m.key or f"{self.check_id}:{index}", m.message)
+
+
+def describe_error(name: str, err: ProbeError) -> str:
+    """The student's view of what went wrong while running their code."""
+    where = f" (line {err.line} of your file)" if err.line else ""
+    subject = f"`{name}`"
+    match err.kind:
+        case "missing":
+            return f"{subject} is not defined in your file."
+        case "not_callable":
+            return f"{subject} should be a function: {err.message.split(', ', 1)[0].replace(f'`{name}` is', 'it is')}."
+        case "exception":
+            return f"{subject} raised {err.message}{where}."
+        case "timeout":
+            return f"{subject} {err.message}{where}: an endless loop, or too slow? It was stopped."
+        case "memory":
+            return f"{subject} {err.message}{where}: it used more memory than allowed."
+        case "output":
+            return f"{subject} {err.message}."
+        case "crashed":
+            return f"Running {subject}: {err.message}."
+        case "import":
+            return f"Your file could not be imported: {err.message}."
+        case "bad_value":
+            return f"{subject} returned an answer the grader cannot read: {err.message}."
+        case _:
+            return f"{subject} could not be run: {err.message}."
+
+
+def first_error(outcomes: Mapping[str, Outcome], probes: Sequence[Probe]) -> Outcome | None:
+    for p in probes:
+        o = outcomes.get(p.id)
+        if o is None:
+            return Outcome(p.id, error=ProbeError("sandbox", "no answer was received"))
+        if o.error is not None:
+            return o
+    return None
+
+
+def fmt(value: Any, digits: int = 6) -> str:
+    """A short, readable form of a number, array or expression for feedback."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}g}"
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=digits, suppress=False, threshold=20, edgeitems=3):
+            return np.array2string(value, separator=", ")
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(fmt(v, digits) for v in value[:20])
+        more = ", …" if len(value) > 20 else ""
+        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
+    text = str(value)
+    return text if len(text) <= 300 else text[:300] + "…"

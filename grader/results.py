@@ -1,0 +1,225 @@
+"""What grading produces: frozen results, and their JSON form (``result.json``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["passed", "partial", "failed", "error", "manual"]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """Sampled curves for a report picture: the answer against the reference."""
+
+    title: str
+    xs: tuple[float, ...]
+    reference: tuple[float | None, ...]
+    given: tuple[float | None, ...]
+    #: x positions where the two differ beyond tolerance
+    differs_at: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A named mistake a check recognised (from the sheet's list, or built in)."""
+
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one hand-in."""
+
+    check_id: str
+    kind: str
+    name: str
+    points: float
+    max_points: float
+    passed: bool
+    #: human sentences, safe to show to the student when ``hidden`` is false
+    feedback: tuple[str, ...] = ()
+    hidden: bool = False
+    #: "symbolic", "numeric", "exact", "manual": how the answer was judged
+    method: str = ""
+    expected: str | None = None
+    given: str | None = None
+    #: MathML of the expected and given expression, where there is one
+    expected_mathml: str | None = None
+    given_mathml: str | None = None
+    witness: str | None = None
+    mistakes: tuple[Mistake, ...] = ()
+    #: the hand-in crashed, timed out or broke a limit in this check
+    error: str | None = None
+    #: the judge could not decide: a person must look
+    undetermined: bool = False
+    plot: Plot | None = None
+
+    def student_view(self) -> CheckResult:
+        """What a student may see: hidden checks keep only their score and verdict."""
+        if not self.hidden:
+            return self
+        note = "A hidden check passed." if self.passed else "A hidden check did not pass."
+        return CheckResult(
+            check_id=self.check_id,
+            kind=self.kind,
+            name=self.name,
+            points=self.points,
+            max_points=self.max_points,
+            passed=self.passed,
+            feedback=(note,),
+            hidden=True,
+            error="error" if self.error else None,
+        )
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    title: str
+    score: float
+    max_score: float
+    status: Status
+    checks: tuple[CheckResult, ...]
+    #: free text shown to the instructor for manual tasks
+    manual_answer: str | None = None
+
+    @property
+    def feedback(self) -> tuple[str, ...]:
+        lines: list[str] = []
+        for check in self.checks:
+            view = check.student_view()
+            lines.extend(view.feedback)
+        return tuple(dict.fromkeys(lines))
+
+    @property
+    def auto_graded(self) -> bool:
+        return self.status != "manual"
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: str
+    sheet: str
+    authors: tuple[Author, ...]
+    tasks: tuple[TaskResult, ...]
+    #: why nothing could be run at all (the hand-in did not import), if so
+    import_error: str | None = None
+    output: str = ""
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def score(self) -> float:
+        return _round(sum(t.score for t in self.tasks))
+
+    @property
+    def max_score(self) -> float:
+        return _round(sum(t.max_score for t in self.tasks))
+
+    @property
+    def auto_max_score(self) -> float:
+        return _round(sum(t.max_score for t in self.tasks if t.auto_graded))
+
+    @property
+    def auto_score(self) -> float:
+        return _round(sum(t.score for t in self.tasks if t.auto_graded))
+
+    def task(self, task_id: str) -> TaskResult:
+        for t in self.tasks:
+            if t.task_id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submission": self.submission,
+            "sheet": self.sheet,
+            "authors": [{"name": a.name, "id": a.id} for a in self.authors],
+            "score": self.score,
+            "max_score": self.max_score,
+            "tasks": [_task_json(t) for t in self.tasks],
+            "import_error": self.import_error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _task_json(t: TaskResult) -> dict[str, Any]:
+    return {
+        "id": t.task_id,
+        "title": t.title,
+        "score": t.score,
+        "max_score": t.max_score,
+        "status": t.status,
+        "feedback": list(t.feedback),
+        "checks": [_check_json(c.student_view()) for c in t.checks],
+    }
+
+
+def _check_json(c: CheckResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.check_id,
+        "kind": c.kind,
+        "name": c.name,
+        "score": c.points,
+        "max_score": c.max_points,
+        "passed": c.passed,
+        "hidden": c.hidden,
+        "feedback": list(c.feedback),
+    }
+    for key in ("method", "expected", "given", "witness", "error"):
+        value = getattr(c, key)
+        if value:
+            out[key] = value
+    if c.mistakes:
+        out["mistakes"] = [{"key": m.key, "message": m.message} for m in c.mistakes]
+    if c.undetermined:
+        out["undetermined"] = True
+    return out
+
+
+def _round(x: float) -> float:
+    r = round(x, 6)
+    return int(r) if r == int(r) else r
+
+
+def task_status(checks: Sequence[CheckResult], score: float, max_score: float) -> Status:
+    if any(c.kind == "manual" for c in checks) and all(c.kind == "manual" for c in checks):
+        manual_scored = all(c.method == "manual-scored" for c in checks)
+        if not manual_scored:
+            return "manual"
+    if score >= max_score - 1e-9:
+        return "passed"
+    if any(c.error for c in checks):
+        return "error"
+    if score <= 1e-9:
+        return "failed"
+    return "partial"
+
+
+def dumps(result: SubmissionResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+
+
+def authors_from(value: Any, fallback: str) -> tuple[Author, ...]:
+    """Read a hand-in's ``AUTHORS`` (as decoded plain data) into authors."""
+    authors: list[Author] = []
+    items: Iterable[Any] = value if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            authors.append(Author(item.strip()[:200]))
+        elif isinstance(item, (list, tuple)) and item and isinstance(item[0], str):
+            ident = item[1] if len(item) > 1 else ""
+            authors.append(Author(item[0].strip()[:200], str(ident).strip()[:64]))
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            authors.append(Author(item["name"].strip()[:200], str(item.get("id", "")).strip()[:64]))
+    return tuple(authors) or (Author(fallback),)
