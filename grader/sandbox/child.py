@@ -29,6 +29,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -344,6 +345,7 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     pid = probe["id"]
     started = time.perf_counter()
     name = probe["name"]
+    warned: list[str] = []
     try:
         _alarm(float(probe.get("timeout", 2.0)))
         try:
@@ -360,7 +362,13 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
                         "error": _error("not_callable", f"`{name}` is a {_type_name(obj)}, not a function"),
                     }
                 args = [decode_arg(a) for a in probe.get("args", [])]
-                result = obj(*args)
+                with warnings.catch_warnings(record=True) as caught:
+                    # numpy reports overflow as a warning only where errstate says so
+                    warnings.simplefilter("always")
+                    result = _call_with_errstate(obj, args)
+                seen = [f"{w.category.__name__}: {w.message}"[:200] for w in caught[:5]]
+                if seen:
+                    warned = seen
             value = encode(result, _Budget())
         finally:
             _alarm(0)
@@ -368,7 +376,18 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
         return {"id": pid, "ok": False, "error": _error("bad_value", str(exc))}
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
         return {"id": pid, "ok": False, "error": _describe(exc, path), "seconds": time.perf_counter() - started}
-    return {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}
+    reply = {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}
+    if warned:
+        reply["warnings"] = warned
+    return reply
+
+
+def _call_with_errstate(obj: Any, args: list[Any]) -> Any:
+    np = sys.modules.get("numpy")
+    if np is None:
+        return obj(*args)
+    with np.errstate(over="warn", invalid="warn", divide="warn"):
+        return obj(*args)
 
 
 def serve(request: dict[str, Any], channel: Channel) -> None:

@@ -148,6 +148,8 @@ class Outcome:
     error: ProbeError | None = None
     #: wall seconds the child reported for this probe
     seconds: float = 0.0
+    #: warnings the student's code raised while answering (numpy overflow, …)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -337,7 +339,9 @@ def decode_outcome(message: Mapping[str, Any]) -> Outcome:
             return Outcome(
                 probe_id, error=ProbeError("bad_value", f"the answer could not be read: {exc}")
             )
-        return Outcome(probe_id, value=value, seconds=seconds)
+        raw = message.get("warnings") or []
+        warned = tuple(str(w)[:200] for w in raw[:5]) if isinstance(raw, list) else ()
+        return Outcome(probe_id, value=value, seconds=seconds, warnings=warned)
     err = message.get("error")
     if not isinstance(err, Mapping):
         raise ProtocolError("answer with neither value nor error")
