@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from grader.checks.base import Check
 from grader.checks.expression import ExpressionCheck
+from grader.checks.function import FunctionCheck
+from grader.checks.manual import ManualCheck
+from grader.checks.taylor import TaylorCheck
 
 REGISTRY: dict[str, type[Check]] = {
     "expression": ExpressionCheck,
+    "function": FunctionCheck,
+    "taylor": TaylorCheck,
+    "manual": ManualCheck,
 }
 
 __all__ = ["REGISTRY", "Check"]

@@ -1,0 +1,230 @@
+"""Kind ``expression``: a function whose formula must equal a reference formula.
+
+The student's callable is first called with sympy symbols; an expression
+that comes back is judged symbolically by the judgement engine (proof, or
+refutation with a witness). A callable that only works on numbers is judged
+numerically at sample points against the lambdified reference. The feedback
+says which was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import sympy
+from pydantic import Field
+
+from grader.checks.answers import WrongType, as_array, as_expr
+from grader.checks.base import Check, Trial, describe_error, fmt
+from grader.judge.equivalence import Equivalence, equivalent
+from grader.judge.modes import MODES, compare
+from grader.results import CheckResult, Mistake
+from grader.sandbox.protocol import Expr, Outcome, Symbol
+from grader.sheet.common import CheckSpec, Domain
+from grader.sheet.context import SpecError, symbol_for
+
+
+class ExpressionSpec(CheckSpec):
+    kind: Literal["expression"]
+    #: the reference formula, in sympy syntax; may call the sheet's definitions
+    reference: str
+    #: the function's parameters, in order
+    args: list[str] = ["x"]
+    #: domain of each parameter (default: the sheet's, else real)
+    domains: dict[str, Domain] = {}
+    #: the answer test (judge.modes): equal, additive_constant, positive_factor, …
+    mode: str = "equal"
+    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-9
+    #: where numbers-only answers are sampled, per parameter
+    sample: tuple[float, float] = (-6.0, 6.0)
+    points: Annotated[float, Field(gt=0)]
+    samples: Annotated[int, Field(ge=3, le=200)] = 24
+
+
+class ExpressionCheck(Check[ExpressionSpec]):
+    kind = "expression"
+    Spec = ExpressionSpec
+
+    def prepare(self) -> None:
+        spec = self.spec
+        if spec.mode not in MODES:
+            raise SpecError("mode", f"unknown mode {spec.mode!r}; known: {', '.join(sorted(MODES))}")
+        self.domains: dict[str, Domain] = {
+            a: spec.domains.get(a, self.ctx.domains.get(a, "real")) for a in spec.args
+        }
+        self.symbols = {a: symbol_for(a, self.domains[a]) for a in spec.args}
+        self.reference = self.ctx.parse(spec.reference, "reference", extra=self.symbols)
+        unknown = self.reference.free_symbols - set(self.symbols.values())
+        if unknown:
+            names = ", ".join(sorted(map(str, unknown)))
+            raise SpecError("reference", f"uses {names}, which are not among args {spec.args}")
+        self.mistake_exprs = []
+        for i, m in enumerate(spec.mistakes):
+            if m.expr is None:
+                raise SpecError(("mistakes", i, "expr"), "an expression mistake needs `expr`")
+            self.mistake_exprs.append(self.ctx.parse(m.expr, ("mistakes", i, "expr"), extra=self.symbols))
+        args = [self.symbols[a] for a in spec.args]
+        self.numeric_reference = sympy.lambdify(args, self.reference, modules="mpmath")
+        self.numeric_mistakes = [sympy.lambdify(args, e, modules="mpmath") for e in self.mistake_exprs]
+        self.reference_mathml = _mathml(self.reference)
+        # Judgement is a pure function of the answer's text: a class repeats answers.
+        self._verdicts: dict[str, CheckResult] = {}
+
+    def _draw(self, rng: np.random.Generator) -> np.ndarray:
+        lo, hi = self.spec.sample
+        pts = rng.uniform(lo, hi, size=(self.spec.samples, len(self.spec.args)))
+        for j, a in enumerate(self.spec.args):
+            dom = self.domains[a]
+            if dom in ("positive", "positive_integer"):
+                pts[:, j] = np.abs(pts[:, j]) + 0.1
+            elif dom == "nonnegative":
+                pts[:, j] = np.abs(pts[:, j])
+            elif isinstance(dom, tuple):
+                pts[:, j] = rng.uniform(max(dom[0], lo), min(dom[1], hi), size=len(pts))
+            if dom in ("integer", "positive_integer"):
+                pts[:, j] = np.round(pts[:, j])
+        return pts
+
+    def trial(self, rng: np.random.Generator) -> Trial:
+        pts = self._draw(rng)
+        symbolic = self.probe("symbolic", args=[Symbol(a, _assumptions(self.domains[a])) for a in self.spec.args])
+        vector = self.probe("numeric", args=[pts[:, j].copy() for j in range(pts.shape[1])])
+        scalar = [self.probe(f"at{i}", args=[float(v) for v in row]) for i, row in enumerate(pts[:6])]
+        probes = (symbolic, vector, *scalar)
+
+        def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
+            sym = outcomes[symbolic.id]
+            if sym.ok and isinstance(sym.value, (Expr, int, float)) and not isinstance(sym.value, bool):
+                return self._judge_symbolic(sym.value)
+            numeric = self._judge_numeric(pts, outcomes[vector.id], [outcomes[p.id] for p in scalar])
+            if numeric is not None:
+                return numeric
+            # Neither worked: report the first failure the student can act on.
+            return self.error_result(outcomes[vector.id] if not outcomes[vector.id].ok else sym)
+
+        return Trial(probes, judge)
+
+    # ------------------------------------------------------------- symbolic
+    def _judge_symbolic(self, value: Any) -> CheckResult:
+        key = value.text if isinstance(value, Expr) else repr(value)
+        cached = self._verdicts.get(key)
+        if cached is not None:
+            return cached
+        result = self._judge_symbolic_uncached(value)
+        if len(self._verdicts) < 10_000:
+            self._verdicts[key] = result
+        return result
+
+    def _judge_symbolic_uncached(self, value: Any) -> CheckResult:
+        try:
+            given = as_expr(value, self.symbols, f"`{self.spec.name}`", self.ctx.functions)
+        except WrongType as exc:
+            return self.result(fraction=0.0, feedback=[str(exc)], method="symbolic")
+        verdict = compare(
+            given, self.reference, mode=self.spec.mode, domains=self._domain_names(), rtol=self.spec.rtol
+        )
+        shown = dict(
+            method="symbolic",
+            expected=sympy.sstr(self.reference),
+            given=sympy.sstr(given),
+            expected_mathml=self.reference_mathml,
+            given_mathml=_mathml(given),
+        )
+        if verdict.verdict == "equal":
+            return self.result(
+                fraction=1.0,
+                feedback=[f"{self.title} is right: {verdict.method} (judged symbolically)."],
+                **shown,
+            )
+        if verdict.verdict == "undetermined":
+            return self.result(
+                fraction=0.0,
+                feedback=[
+                    f"The grader could not decide whether {self.title} equals the expected formula "
+                    f"({verdict.explanation}); a person will look at it."
+                ],
+                undetermined=True,
+                **shown,
+            )
+        named = self._named_mistakes_symbolic(given)
+        feedback = [m.message for m in named] or [f"{self.title} is not the expected formula."]
+        feedback.append(f"It differs from the expected formula: {verdict.explanation}.")
+        return self.result(
+            fraction=0.0,
+            feedback=feedback,
+            witness=verdict.explanation,
+            mistakes=named,
+            **shown,
+        )
+
+    def _named_mistakes_symbolic(self, given: sympy.Expr) -> list[Mistake]:
+        named = []
+        for i, expr in enumerate(self.mistake_exprs):
+            if equivalent(given, expr, domains=self._domain_names(), rtol=self.spec.rtol):
+                named.append(self.mistake(i))
+        return named
+
+    def _domain_names(self) -> dict[str, Domain]:
+        return dict(self.domains)
+
+    # -------------------------------------------------------------- numeric
+    def _judge_numeric(
+        self, pts: np.ndarray, vector: Outcome, scalars: list[Outcome]
+    ) -> CheckResult | None:
+        xs: np.ndarray
+        if vector.ok:
+            try:
+                ys = as_array(vector.value, f"`{self.spec.name}`")
+            except WrongType as exc:
+                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+            if ys.shape != (len(pts),):
+                return self.result(
+                    fraction=0.0,
+                    feedback=[
+                        f"`{self.spec.name}` called on an array of {len(pts)} numbers returned "
+                        f"shape {ys.shape}; it should return one value per input."
+                    ],
+                    method="numeric",
+                )
+            xs, note = pts, "on arrays"
+        elif scalars and all(o.ok for o in scalars):
+            try:
+                ys = np.array([as_array(o.value, f"`{self.spec.name}`").reshape(()) for o in scalars])
+            except (WrongType, ValueError) as exc:
+                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+            xs, note = pts[: len(scalars)], "one number at a time (it does not work on arrays)"
+        else:
+            return None
+        expected = np.array([float(self.numeric_reference(*row)) for row in xs])
+        close = np.isclose(ys, expected, rtol=max(self.spec.rtol, 1e-7), atol=1e-12)
+        how = f"judged numerically at {len(xs)} points, {note}: your function does not accept sympy symbols"
+        if close.all():
+            return self.result(fraction=1.0, feedback=[f"{self.title} is right ({how})."], method="numeric")
+        bad = int(np.argmin(close))
+        at = ", ".join(f"{a} = {fmt(v, 4)}" for a, v in zip(self.spec.args, xs[bad]))
+        witness = f"at {at} the answer gives {fmt(ys[bad])} and the reference {fmt(expected[bad])}"
+        named = []
+        for i, f in enumerate(self.numeric_mistakes):
+            alt = np.array([float(f(*row)) for row in xs])
+            if np.allclose(ys, alt, rtol=1e-7, atol=1e-12):
+                named.append(self.mistake(i))
+        feedback = [m.message for m in named] or [f"{self.title} gives wrong values."]
+        feedback += [f"For example, {witness}.", f"({how}.)"]
+        return self.result(fraction=0.0, feedback=feedback, method="numeric", witness=witness, mistakes=named)
+
+
+def _assumptions(domain: Domain) -> dict[str, bool]:
+    s = symbol_for("t", domain)
+    return {k: v for k, v in s.assumptions0.items() if k in ("real", "positive", "nonnegative", "integer")}
+
+
+def _mathml(expr: sympy.Expr) -> str | None:
+    try:
+        return sympy.mathml(expr, printer="presentation")
+    except Exception:  # noqa: BLE001 - printing is a courtesy, never a verdict
+        return None
+
+
+__all__ = ["ExpressionCheck", "ExpressionSpec", "Equivalence", "describe_error"]

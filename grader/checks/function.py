@@ -1,0 +1,308 @@
+"""Kind ``function``: a numeric function against a reference, and its properties.
+
+Values are compared at sampled and edge inputs (vectorised over numpy
+arrays when the sheet asks for it); NaN, infinities and numpy warnings
+(overflow) are caught. Properties are relations in ``f`` written in the
+sheet, such as ``f(x) + f(-x) = 1`` or ``f(x) > 0``: the grader finds every
+application of ``f``, asks the hand-in for those values, and checks the
+relation at each sample. The reference function must satisfy every property
+(``grader validate`` proves the sheet consistent).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+import sympy
+from pydantic import Field
+
+from grader.checks.answers import WrongType, as_array
+from grader.checks.base import Check, Trial, fmt
+from grader.results import CheckResult, Mistake, Plot
+from grader.sandbox.protocol import Outcome, Probe
+from grader.sheet.common import CheckSpec, Model
+from grader.sheet.context import SpecError
+
+_RELATION = re.compile(r"^(.*?)(<=|>=|==|=|<|>)(.*)$")
+
+
+class PropertySpec(Model):
+    #: a relation in f, e.g. "f(x) + f(-x) = 1", "f(x) > 0", "f(0) = 1/4"
+    holds: str
+    #: where x is sampled; omitted for relations without x
+    over: tuple[float, float] | None = None
+    message: str
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    atol: Annotated[float, Field(ge=0)] = 1e-9
+    samples: Annotated[int, Field(ge=1, le=500)] = 40
+
+
+class FunctionSpec(CheckSpec):
+    kind: Literal["function"]
+    #: the reference, a formula in x (may call the sheet's definitions); omit to check properties only
+    reference: str | None = None
+    #: where values are compared
+    sample: tuple[float, float] = (-10.0, 10.0)
+    samples: Annotated[int, Field(ge=1, le=500)] = 40
+    #: inputs that trip naive implementations (overflow, cancellation)
+    edge: list[float] = []
+    vectorised: bool = True
+    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-7
+    atol: Annotated[float, Field(ge=0)] = 1e-12
+    #: share of the points for matching the reference (the rest goes to properties)
+    values_weight: Annotated[float, Field(ge=0)] = 1.0
+    #: numpy warnings (overflow…) and NaN/inf count as wrong
+    strict: bool = True
+    properties: list[PropertySpec] = []
+    plot: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class _Property:
+    spec: PropertySpec
+    lhs: sympy.Expr
+    op: str
+    rhs: sympy.Expr
+    #: the arguments f is applied to, as functions of x
+    applications: tuple[sympy.Expr, ...]
+
+
+class FunctionCheck(Check[FunctionSpec]):
+    kind = "function"
+    Spec = FunctionSpec
+
+    def prepare(self) -> None:
+        spec = self.spec
+        self.x = self.ctx.symbol("x")
+        self.f = sympy.Function("f")
+        self.reference = None
+        if spec.reference is not None:
+            expr = self.ctx.parse(spec.reference, "reference", extra={"x": self.x})
+            self.reference = sympy.lambdify(self.x, expr, modules="mpmath")
+        elif spec.values_weight > 0 and not spec.properties:
+            raise SpecError("reference", "a function check needs a reference or properties")
+        self.properties = [self._property(i, p) for i, p in enumerate(spec.properties)]
+        for m in range(len(spec.mistakes)):
+            if spec.mistakes[m].key not in _BEHAVIOURS:
+                raise SpecError(
+                    ("mistakes", m, "key"),
+                    f"a function mistake names a behaviour: one of {', '.join(_BEHAVIOURS)}",
+                )
+        if self.reference is not None:
+            for i, prop in enumerate(self.properties):
+                ok, detail = self._holds(prop, self._reference_values, np.random.default_rng(0))
+                if not ok:
+                    raise SpecError(("properties", i, "holds"), f"the reference does not satisfy it: {detail}")
+
+    def _property(self, i: int, p: PropertySpec) -> _Property:
+        m = _RELATION.match(p.holds.replace("==", "="))
+        if not m:
+            raise SpecError(("properties", i, "holds"), "write a relation such as `f(x) + f(-x) = 1`")
+        left, op, right = m.groups()
+        where = ("properties", i, "holds")
+        functions = {**self.ctx.functions}
+        extra = {"x": self.x}
+        lhs = self._parse_relation_side(left, where, extra, functions)
+        rhs = self._parse_relation_side(right, where, extra, functions)
+        apps = tuple(
+            sorted({a.args[0] for a in (lhs - rhs).atoms(sympy.Function) if a.func == self.f}, key=str)
+        )
+        if not apps:
+            raise SpecError(where, "the relation does not mention f")
+        if any(a.free_symbols for a in apps) and p.over is None:
+            raise SpecError(("properties", i, "over"), "give the range `over: [lo, hi]` that x is sampled from")
+        return _Property(p, lhs, op, rhs, apps)
+
+    def _parse_relation_side(self, text: str, where, extra, functions) -> sympy.Expr:  # noqa: ANN001
+        from grader.judge.parse import ExpressionError, parse_expression
+
+        try:
+            return parse_expression(
+                text.strip(), symbols={**self.ctx.symbols, **extra}, functions={**functions}
+            )
+        except ExpressionError as exc:
+            raise SpecError(where, f"{text.strip()!r} does not parse: {exc}") from exc
+
+    def _reference_values(self, xs: np.ndarray) -> np.ndarray:
+        assert self.reference is not None
+        return np.array([float(self.reference(float(v))) for v in xs])
+
+    # --------------------------------------------------------------- trial
+    def _sample_points(self, rng: np.random.Generator) -> np.ndarray:
+        lo, hi = self.spec.sample
+        xs = np.concatenate([rng.uniform(lo, hi, self.spec.samples), np.array(self.spec.edge, float)])
+        return xs
+
+    def _property_points(self, prop: _Property, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+        if prop.spec.over is None:
+            xs = np.zeros(1)
+        else:
+            lo, hi = prop.spec.over
+            xs = np.concatenate([rng.uniform(lo, hi, prop.spec.samples), [lo, hi]])
+        args = []
+        for app in prop.applications:
+            g = sympy.lambdify(self.x, app, modules="numpy")
+            args.append(np.broadcast_to(np.asarray(g(xs), dtype=float), xs.shape).copy())
+        return xs, args
+
+    def trial(self, rng: np.random.Generator) -> Trial:
+        xs = self._sample_points(rng) if self.spec.values_weight > 0 and self.reference else np.zeros(0)
+        prop_points = [self._property_points(p, rng) for p in self.properties]
+        plot_xs = np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
+        # one call of f over every input needed: the answer is looked up per point
+        inputs = np.unique(np.concatenate([xs, plot_xs, *[a for _, args in prop_points for a in args]]))
+        probes: list[Probe] = []
+        if self.spec.vectorised:
+            probes.append(self.probe("all", args=[inputs]))
+        else:
+            probes += [self.probe(f"x{i}", args=[float(v)]) for i, v in enumerate(inputs)]
+
+        def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
+            return self._judge(outcomes, probes, inputs, xs, plot_xs, prop_points, rng)
+
+        return Trial(tuple(probes), judge)
+
+    def _judge(
+        self,
+        outcomes: Mapping[str, Outcome],
+        probes: Sequence[Probe],
+        inputs: np.ndarray,
+        xs: np.ndarray,
+        plot_xs: np.ndarray,
+        prop_points: list[tuple[np.ndarray, list[np.ndarray]]],
+        rng: np.random.Generator,
+    ) -> CheckResult:
+        name = f"`{self.spec.name}`"
+        warnings: list[str] = []
+        if self.spec.vectorised:
+            out = outcomes[probes[0].id]
+            if not out.ok:
+                return self.error_result(out)
+            try:
+                values = as_array(out.value, f"{name} called on an array")
+            except WrongType as exc:
+                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+            if values.shape != inputs.shape:
+                return self.result(
+                    fraction=0.0,
+                    feedback=[
+                        f"{name} called on an array of {inputs.size} numbers returned shape "
+                        f"{values.shape}: it must work elementwise on numpy arrays."
+                    ],
+                    method="numeric",
+                )
+            warnings = list(out.warnings)
+        else:
+            vals = []
+            for p in probes:
+                o = outcomes[p.id]
+                if not o.ok:
+                    return self.error_result(o)
+                try:
+                    vals.append(float(as_array(o.value, name).reshape(())))
+                except (WrongType, ValueError) as exc:
+                    return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+                warnings += o.warnings
+            values = np.array(vals)
+        lookup = dict(zip(inputs.tolist(), values.tolist()))
+
+        def student(points: np.ndarray) -> np.ndarray:
+            return np.array([lookup[v] for v in points.tolist()])
+
+        feedback: list[str] = []
+        mistakes: list[Mistake] = []
+        weights = 0.0
+        earned = 0.0
+        witness = None
+        behaviours: set[str] = set()
+        if self.spec.strict and warnings:
+            behaviours.add("warning")
+        if not np.all(np.isfinite(values)):
+            behaviours.add("nonfinite")
+        plot = None
+        if self.reference is not None and self.spec.values_weight > 0:
+            weights += self.spec.values_weight
+            given = student(xs)
+            expected = self._reference_values(xs)
+            close = np.isclose(given, expected, rtol=self.spec.rtol, atol=self.spec.atol)
+            if close.all() and not (self.spec.strict and behaviours):
+                earned += self.spec.values_weight
+            elif not close.all():
+                bad = int(np.argmin(close))
+                witness = f"at x = {fmt(xs[bad], 6)} the answer gives {fmt(given[bad])}, expected {fmt(expected[bad])}"
+                feedback.append(f"{name} gives wrong values: {witness}.")
+                if xs[bad] in self.spec.edge:
+                    behaviours.add("edge")
+            if plot_xs.size:
+                ref_plot = self._reference_values(plot_xs)
+                given_plot = student(plot_xs)
+                differs = ~np.isclose(given_plot, ref_plot, rtol=1e-4, atol=1e-6)
+                plot = Plot(
+                    title=f"{self.spec.name}(x) against the reference",
+                    xs=tuple(plot_xs.tolist()),
+                    reference=tuple(_finite(ref_plot)),
+                    given=tuple(_finite(given_plot)),
+                    differs_at=tuple(plot_xs[differs].tolist()),
+                )
+        for prop, (pxs, args) in zip(self.properties, prop_points):
+            weights += prop.spec.weight
+            ok, detail = self._holds(prop, student, rng, (pxs, args))
+            if ok:
+                earned += prop.spec.weight
+            else:
+                feedback.append(f"{prop.spec.message} ({detail}).")
+        for i, m in enumerate(self.spec.mistakes):
+            if m.key in behaviours:
+                mistakes.append(self.mistake(i))
+        if self.spec.strict and behaviours & {"warning", "nonfinite"}:
+            detail = "; ".join(dict.fromkeys(warnings)) or "NaN or infinity in the output"
+            feedback.insert(0, f"{name} must not overflow or produce NaN: {detail}.")
+            earned = min(earned, weights * 0.5)
+        feedback = [m.message for m in mistakes] + feedback
+        fraction = earned / weights if weights else 1.0
+        if fraction >= 1.0:
+            feedback.insert(0, f"{self.title} is right (judged numerically at {inputs.size} points).")
+        return self.result(
+            fraction=fraction, feedback=feedback, method="numeric", witness=witness, mistakes=mistakes, plot=plot
+        )
+
+    def _holds(self, prop: _Property, values, rng, points=None) -> tuple[bool, str]:  # noqa: ANN001
+        pxs, args = points if points is not None else self._property_points(prop, rng)
+        fvals = [values(a) for a in args]
+        lhs = _evaluate(prop.lhs, self.x, self.f, prop.applications, pxs, fvals)
+        rhs = _evaluate(prop.rhs, self.x, self.f, prop.applications, pxs, fvals)
+        tol = prop.spec.atol + 1e-9 * np.abs(rhs)
+        with np.errstate(invalid="ignore"):
+            ok = {
+                "=": np.abs(lhs - rhs) <= tol,
+                "<": lhs < rhs,
+                ">": lhs > rhs,
+                "<=": lhs <= rhs + tol,
+                ">=": lhs >= rhs - tol,
+            }[prop.op]
+        ok = ok & np.isfinite(lhs) & np.isfinite(rhs)
+        if ok.all():
+            return True, ""
+        bad = int(np.argmin(ok))
+        at = f"at x = {fmt(pxs[bad], 6)}: " if prop.spec.over is not None else ""
+        return False, f"{at}{prop.spec.holds} gives {fmt(lhs[bad])} {prop.op} {fmt(rhs[bad])}"
+
+
+_BEHAVIOURS = ("warning", "nonfinite", "edge")
+
+
+def _evaluate(expr, x, f, apps, xs, fvals) -> np.ndarray:  # noqa: ANN001
+    placeholders = sympy.symbols(f"_f0:{len(apps)}")
+    replaced = expr.subs({f(a): p for a, p in zip(apps, placeholders)})
+    g = sympy.lambdify([x, *placeholders], replaced, modules="numpy")
+    with np.errstate(all="ignore"):
+        out = g(xs, *fvals)
+    return np.broadcast_to(np.asarray(out, dtype=float), xs.shape)
+
+
+def _finite(a: np.ndarray) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in a]

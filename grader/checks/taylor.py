@@ -1,0 +1,133 @@
+"""Kind ``taylor``: Taylor coefficients of a function, worked out by sympy's ``series``.
+
+Exact answers (integers, fractions, sympy rationals) must be exactly right;
+floats are accepted within a tolerance. A coefficient that equals the
+derivative instead of derivative/k! is named as that mistake.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import numpy as np
+import sympy
+from pydantic import Field
+
+from grader.checks.answers import WrongType, as_exact, as_sequence
+from grader.checks.base import Check, Trial, fmt
+from grader.results import CheckResult, Mistake
+from grader.sandbox.protocol import Outcome
+from grader.sheet.common import CheckSpec
+from grader.sheet.context import SpecError
+
+
+class TaylorSpec(CheckSpec):
+    kind: Literal["taylor"]
+    #: the function, a formula in `variable` (may call the sheet's definitions)
+    function: str
+    variable: str = "x"
+    point: str = "0"
+    #: coefficients of (x - point)^0 … ^order are asked for
+    order: Annotated[int, Field(ge=0, le=30)] = 3
+    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-9
+
+
+class TaylorCheck(Check[TaylorSpec]):
+    kind = "taylor"
+    Spec = TaylorSpec
+
+    def prepare(self) -> None:
+        spec = self.spec
+        x = self.ctx.symbol(spec.variable)
+        f = self.ctx.parse(spec.function, "function", extra={spec.variable: x})
+        a = self.ctx.parse(spec.point, "point")
+        try:
+            series = sympy.series(f, x, a, spec.order + 1).removeO()
+        except Exception as exc:  # noqa: BLE001 - sympy raises many kinds here
+            raise SpecError("function", f"sympy could not expand it at {spec.point}: {exc}") from exc
+        poly = sympy.expand(series.subs(x, x + a)) if a != 0 else sympy.expand(series)
+        self.coefficients = [sympy.nsimplify(poly.coeff(x, k)) for k in range(spec.order + 1)]
+        for k, c in enumerate(self.coefficients):
+            if c.free_symbols:
+                raise SpecError("function", f"coefficient {k} is not a number: {c}")
+
+    def trial(self, rng: np.random.Generator) -> Trial:
+        probe = self.probe("value", op="value")
+
+        def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
+            out = outcomes[probe.id]
+            if not out.ok:
+                return self.error_result(out)
+            return self._judge(out.value)
+
+        return Trial((probe,), judge)
+
+    def _judge(self, value: object) -> CheckResult:
+        n = self.spec.order + 1
+        name = f"`{self.spec.name}`"
+        try:
+            items = as_sequence(value, name)
+        except WrongType as exc:
+            return self.result(fraction=0.0, feedback=[str(exc)], method="exact")
+        expected_text = fmt([sympy.sstr(c) for c in self.coefficients]).replace("'", "")
+        if len(items) < n:
+            return self.result(
+                fraction=0.0,
+                feedback=[f"{name} should list the {n} coefficients of x^0 … x^{n - 1}; it has {len(items)}."],
+                method="exact",
+                expected=expected_text,
+                given=fmt(items),
+            )
+        right = 0
+        feedback: list[str] = []
+        mistakes: list[Mistake] = []
+        given_text = []
+        for k in range(n):
+            try:
+                c = as_exact(items[k], f"the coefficient of x^{k}")
+            except WrongType as exc:
+                feedback.append(str(exc))
+                given_text.append("?")
+                continue
+            given_text.append(sympy.sstr(c))
+            expected = self.coefficients[k]
+            if _same(c, expected, self.spec.rtol):
+                right += 1
+                continue
+            if k >= 2 and expected != 0 and _same(c, expected * math.factorial(k), self.spec.rtol):
+                mistakes.append(Mistake(f"{self.check_id}:factorial", "A Taylor coefficient is f⁽ᵏ⁾(0)/k!: "
+                                        "you gave the derivative without dividing by k!."))
+                feedback.append(
+                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is the {k}th "
+                    f"derivative, not divided by {k}! = {math.factorial(k)}."
+                )
+            else:
+                feedback.append(f"The coefficient of x^{k} is wrong: expected {sympy.sstr(expected)}, got {sympy.sstr(c)}.")
+        for i, m in enumerate(self.spec.mistakes):
+            if m.value is not None:
+                continue
+        if len(items) > n:
+            feedback.append(f"(Only the first {n} coefficients were graded.)")
+        fraction = right / n
+        if fraction == 1.0:
+            feedback.insert(0, f"All {n} Taylor coefficients are right.")
+        return self.result(
+            fraction=fraction,
+            feedback=feedback,
+            method="exact",
+            expected=expected_text,
+            given="[" + ", ".join(given_text) + "]",
+            mistakes=list(dict.fromkeys(mistakes)),
+        )
+
+
+def _same(given: sympy.Expr, expected: sympy.Expr, rtol: float) -> bool:
+    if given.is_Rational and expected.is_Rational:
+        return bool(given == expected)
+    try:
+        g, e = complex(sympy.N(given, 30)), complex(sympy.N(expected, 30))
+    except (TypeError, ValueError):
+        return False
+    return abs(g - e) <= rtol * max(abs(e), 1e-300) or abs(g - e) <= 1e-15

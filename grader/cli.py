@@ -1,0 +1,195 @@
+"""The ``grader`` command: thin functions over the library; user errors exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import GraderError, UsageError
+
+EXIT_OK, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="grader: %(message)s")
+    try:
+        return int(args.func(args))
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("grader: interrupted; results written so far are kept", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grader", description="Grade maths and ML exercise hand-ins.")
+    p.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("grade", help="grade a class: every .py in the PATHs")
+    g.add_argument("sheet", type=Path)
+    g.add_argument("paths", type=Path, nargs="+")
+    g.add_argument("--out", type=Path, default=Path("reports"))
+    g.add_argument("--jobs", type=int, default=None, help="parallel hand-ins (default: cores)")
+    g.add_argument("--force", action="store_true", help="regrade hand-ins already graded")
+    g.add_argument("--executor", choices=["local", "dask"], default="local")
+    g.add_argument("--scheduler", default=None, help="dask scheduler address (with --executor dask)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=cmd_grade)
+
+    c = sub.add_parser("check", help="check your own hand-in before you hand it in")
+    c.add_argument("path", type=Path)
+    c.add_argument("--sheet", type=Path, required=True)
+    c.add_argument("--out", type=Path, default=Path("reports"))
+    c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    c.set_defaults(func=cmd_check)
+
+    ci = sub.add_parser("ci", help="autograde in CI: JUnit, Gradescope, GitHub step summary")
+    ci.add_argument("path", type=Path)
+    ci.add_argument("--sheet", type=Path, required=True)
+    ci.add_argument("--junit", type=Path)
+    ci.add_argument("--gradescope", type=Path)
+    ci.add_argument("--out", type=Path, default=Path("reports"))
+    ci.set_defaults(func=cmd_ci)
+
+    v = sub.add_parser("validate", help="check that a sheet loads, solves and its solution scores full marks")
+    v.add_argument("sheet", type=Path)
+    v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("template", help="print a hand-in skeleton for a sheet")
+    t.add_argument("sheet", type=Path)
+    t.set_defaults(func=cmd_template)
+    return p
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from grader.batch import grade_batch
+    from grader.sheet.loader import load_sheet
+
+    sheet = load_sheet(args.sheet)
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.executor == "dask":
+        from grader.distributed import grade_batch_dask
+
+        if not args.scheduler:
+            raise UsageError("--executor dask needs --scheduler ADDRESS")
+        batch = grade_batch_dask(
+            sheet=sheet, paths=args.paths, out_dir=args.out, scheduler=args.scheduler, force=args.force
+        )
+    else:
+        from grader.progress import BatchProgress
+
+        with BatchProgress(enabled=not args.quiet and sys.stderr.isatty()) as bar:
+            batch = grade_batch(
+                sheet=sheet,
+                paths=args.paths,
+                out_dir=args.out,
+                jobs=args.jobs,
+                force=args.force,
+                progress=bar.advance,
+                on_start=bar.start,
+            )
+    if not batch.items:
+        print("grader: no .py hand-ins found", file=sys.stderr)
+    reused = len(batch.items) - batch.graded
+    print(
+        f"Graded {batch.graded} hand-in(s)"
+        + (f", {reused} unchanged since the last run" if reused else "")
+        + f" in {batch.seconds:.1f} s. Gradebook: {batch.gradebook}  Summary: {batch.summary}"
+    )
+    for item in batch.items:
+        r = item.result
+        flag = "  (did not import)" if r.import_error else ""
+        print(f"  {item.stem:<32} {r.score:>5g} / {r.max_score:g}{flag}")
+    return EXIT_OK
+
+
+def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: ANN202
+    from grader.grading import GradeOptions, grade_submission
+    from grader.sheet.loader import load_sheet
+
+    sheet = load_sheet(sheet_path)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    return sheet, grade_submission(sheet, path, options=GradeOptions(visible_only=visible_only))
+
+
+def _write_report(result, sheet, out: Path, stem: str) -> Path:  # noqa: ANN001
+    from grader.output import atomic_write_text
+    from grader.reports.html import render_report
+
+    report = out / stem / "report.html"
+    atomic_write_text(report, render_report(result, sheet_title=sheet.model.title))
+    return report
+
+
+def _exit_for(result) -> int:  # noqa: ANN001
+    full = all(t.score >= t.max_score - 1e-9 for t in result.tasks if t.status != "manual")
+    return EXIT_OK if full else EXIT_NOT_FULL
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader.reports.terminal import check_json, print_check_table
+
+    sheet, result = _grade_one(args.path, args.sheet, visible_only=True)
+    report = _write_report(result, sheet, args.out, args.path.stem)
+    if args.json:
+        print(check_json(result))
+    else:
+        print_check_table(result, stream=sys.stdout, report_path=report)
+    return _exit_for(result)
+
+
+def cmd_ci(args: argparse.Namespace) -> int:
+    from grader.output import atomic_write_text
+    from grader.reports.ci import gradescope_json, junit_xml, step_summary_markdown
+    from grader.reports.terminal import print_check_table
+
+    sheet, result = _grade_one(args.path, args.sheet, visible_only=False)
+    report = _write_report(result, sheet, args.out, args.path.stem)
+    if args.junit:
+        atomic_write_text(args.junit, junit_xml(result))
+    if args.gradescope:
+        atomic_write_text(args.gradescope, json.dumps(gradescope_json(result), indent=2) + "\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(step_summary_markdown(result))
+    print_check_table(result, stream=sys.stdout, color=False, report_path=report)
+    return _exit_for(result)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from grader.validate import validate_sheet
+
+    report = validate_sheet(args.sheet)
+    print(report.summary)
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from grader.sheet.loader import load_sheet
+    from grader.template import submission_template
+
+    print(submission_template(load_sheet(args.sheet)), end="")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

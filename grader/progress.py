@@ -1,0 +1,37 @@
+"""The progress bar of `grader grade` (on stderr, only on a terminal)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from grader.output import BatchItem
+
+
+class BatchProgress:
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> BatchProgress:
+        if self.enabled:
+            self._progress = Progress(
+                TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                TextColumn("{task.description}"), transient=True,
+            )
+            self._progress.__enter__()
+        return self
+
+    def start(self, total: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task("", total=total)
+
+    def advance(self, item: BatchItem) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, description=item.stem[:30])
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(et, e, tb)

@@ -1,0 +1,71 @@
+"""The sheet format, defined once as typed models; allowed check kinds come from the registry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import Field, model_validator
+
+from grader.checks import REGISTRY
+from grader.sheet.common import Definition, Domain, Family, Model
+
+CheckSpecs = Annotated[
+    Union[tuple(cls.Spec for cls in REGISTRY.values())],  # type: ignore[valid-type]  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
+class Task(Model):
+    id: str
+    title: str = ""
+    points: Annotated[float, Field(gt=0)]
+    #: what the task asks, shown in `grader template` and the reports
+    prompt: str = ""
+    checks: Annotated[list[CheckSpecs], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> Task:
+        total = sum(c.points for c in self.checks)
+        if abs(total - self.points) > 1e-9:
+            raise ValueError(
+                f"the checks of task {self.id} give {total:g} points, but the task is worth {self.points:g}"
+            )
+        return self
+
+
+class Signature(Model):
+    """A name a hand-in defines, for `grader template`."""
+
+    signature: str
+    doc: str = ""
+
+
+class Sheet(Model):
+    id: str
+    title: str = ""
+    #: the reference hand-in that `grader validate` grades (relative to the sheet file)
+    solution: str | None = None
+    #: seed of the random instances; each hand-in's instance also depends on its content
+    seed: int = 0
+    symbols: dict[str, Domain] = {}
+    definitions: dict[str, Definition] = {}
+    families: dict[str, Family] = {}
+    names: dict[str, Signature] = {}
+    tasks: Annotated[list[Task], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Sheet:
+        seen: set[str] = set()
+        for t in self.tasks:
+            if t.id in seen:
+                raise ValueError(f"task id {t.id} appears twice")
+            seen.add(t.id)
+        return self
+
+
+def check_kinds() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def dump_schema() -> dict[str, Any]:
+    return Sheet.model_json_schema()
