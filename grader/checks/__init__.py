@@ -10,6 +10,7 @@ from grader.checks.base import Check
 from grader.checks.expression import ExpressionCheck
 from grader.checks.function import FunctionCheck
 from grader.checks.manual import ManualCheck
+from grader.checks.network import NetworkCheck
 from grader.checks.taylor import TaylorCheck
 
 REGISTRY: dict[str, type[Check]] = {
@@ -17,6 +18,7 @@ REGISTRY: dict[str, type[Check]] = {
     "function": FunctionCheck,
     "taylor": TaylorCheck,
     "manual": ManualCheck,
+    "network": NetworkCheck,
 }
 
 __all__ = ["REGISTRY", "Check"]
