@@ -20,6 +20,7 @@ Messages, one JSON object a line:
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import io
 import json
@@ -154,18 +155,29 @@ def _encode_array(np: Any, value: Any, budget: _Budget, depth: int) -> Any:
     budget.take(int(arr.size))
     if arr.dtype.kind in "biuf" and arr.dtype.kind != "V":
         dtype = str(arr.dtype)
-        flat = arr.astype(np.float64).ravel().tolist() if arr.dtype.kind == "f" else arr.ravel().tolist()
+        flat = (
+            arr.astype(np.float64).ravel().tolist()
+            if arr.dtype.kind == "f"
+            else arr.ravel().tolist()
+        )
         if arr.dtype.kind == "f":
             flat = [_float(x) for x in flat]
         if dtype == "float128":
             dtype = "longdouble"
         return {"$array": flat, "shape": list(arr.shape), "dtype": dtype}
     if arr.dtype.kind == "c":
-        flat = [{"$complex": [_float(z.real), _float(z.imag)]} for z in arr.astype(np.complex128).ravel().tolist()]
+        flat = [
+            {"$complex": [_float(z.real), _float(z.imag)]}
+            for z in arr.astype(np.complex128).ravel().tolist()
+        ]
         return {"$array": flat, "shape": list(arr.shape), "dtype": "complex128"}
     if arr.dtype.kind == "O":
         # object arrays (of sympy expressions, say) travel as nested lists
-        return encode(arr.tolist(), budget, depth + 1) if arr.ndim else encode(arr.item(), budget, depth + 1)
+        return (
+            encode(arr.tolist(), budget, depth + 1)
+            if arr.ndim
+            else encode(arr.item(), budget, depth + 1)
+        )
     return {"$unsupported": f"numpy array of dtype {arr.dtype}", "repr": _safe_repr(arr)}
 
 
@@ -258,7 +270,9 @@ def _density(spec: dict[str, Any]) -> Callable[..., Any]:
     variable = sympy.Symbol(spec["variable"])
     params = [sympy.Symbol(p) for p in spec["params"]]
     expr = sympy.sympify(spec["expr"], locals={s.name: s for s in [variable, *params]})
-    f = sympy.lambdify([variable, *params], expr, modules=["numpy", "scipy"] if _has_scipy() else "numpy")
+    f = sympy.lambdify(
+        [variable, *params], expr, modules=["numpy", "scipy"] if _has_scipy() else "numpy"
+    )
 
     def p_model(x: Any, theta: Any) -> Any:
         thetas = [theta] if len(params) == 1 and np.ndim(theta) == 0 else list(theta)
@@ -282,29 +296,69 @@ def _student_line(tb: Any, path: str) -> int | None:
     return line
 
 
-def _error(kind: str, message: str, line: int | None = None, exception: str | None = None) -> dict[str, Any]:
+def _error(
+    kind: str, message: str, line: int | None = None, exception: str | None = None
+) -> dict[str, Any]:
     return {"kind": kind, "message": message[:2000], "line": line, "exception": exception}
+
+
+#: the limits in force, so that errors can name them (set by ``serve``)
+LIMITS: dict[str, Any] = {}
+
+
+def _limit(name: str, default: int) -> int:
+    value = LIMITS.get(name, default)
+    return int(value) if isinstance(value, (int, float)) else default
 
 
 def _describe(exc: BaseException, path: str) -> dict[str, Any]:
     name = type(exc).__name__
+    line = _student_line(exc.__traceback__, path)
     if isinstance(exc, ProbeTimeout):
-        return _error("timeout", "took longer than its time limit", _student_line(exc.__traceback__, path))
+        return _error("timeout", "took longer than its time limit", line)
     if isinstance(exc, MemoryError):
-        return _error("memory", "ran out of memory", _student_line(exc.__traceback__, path), name)
+        mb = _limit("memory_mb", 2048)
+        return _error("memory", f"your code used more than {mb} MB of memory", line, name)
     if isinstance(exc, RecursionError):
-        return _error("exception", "recursed too deeply (RecursionError)", _student_line(exc.__traceback__, path), name)
+        return _error("exception", "recursed too deeply (RecursionError)", line, name)
     if isinstance(exc, SyntaxError):
         where = f" (line {exc.lineno})" if exc.lineno else ""
         return _error("import", f"SyntaxError: {exc.msg}{where}", exc.lineno, name)
     if isinstance(exc, SystemExit):
-        return _error("exception", f"called exit({exc.code!r})", _student_line(exc.__traceback__, path), name)
+        return _error("exception", "exited the program (sys.exit) while being graded", line, name)
+    if isinstance(exc, KeyboardInterrupt):
+        return _error("exception", "was interrupted (KeyboardInterrupt)", line, name)
+    limit_error = _limit_error(exc, line, name)
+    if limit_error is not None:
+        return limit_error
     try:
         text = str(exc)
     except BaseException:  # noqa: BLE001
         text = ""
     text = text if type(text) is str else ""
-    return _error("exception", f"{name}: {text}"[:2000], _student_line(exc.__traceback__, path), name)
+    return _error("exception", f"{name}: {text}"[:2000], line, name)
+
+
+def _limit_error(exc: BaseException, line: int | None, name: str) -> dict[str, Any] | None:
+    """An OS error that means "hit a sandbox limit", in words a student understands."""
+    if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+        n = _limit("max_processes", 64)
+        return _error("exception", f"started too many processes or threads (limit {n})", line, name)
+    if not isinstance(exc, OSError):
+        return None
+    if exc.errno == errno.EFBIG:
+        mb = _limit("max_file_mb", 16)
+        return _error("output", f"wrote more than {mb} MB to disk", line, name)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _error("output", "filled up the disk space it may use", line, name)
+    if exc.errno in (errno.EMFILE, errno.ENFILE):
+        n = _limit("max_open_files", 256)
+        return _error("exception", f"opened too many files at once (limit {n})", line, name)
+    if exc.errno == errno.EAGAIN and type(exc) is BlockingIOError and exc.filename is None:
+        # what fork()/subprocess get from RLIMIT_NPROC
+        n = _limit("max_processes", 64)
+        return _error("exception", f"started too many processes (limit {n})", line, name)
+    return None
 
 
 class Channel:
@@ -350,7 +404,11 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
         _alarm(float(probe.get("timeout", 2.0)))
         try:
             if not hasattr(module, name):
-                return {"id": pid, "ok": False, "error": _error("missing", f"`{name}` is not defined")}
+                return {
+                    "id": pid,
+                    "ok": False,
+                    "error": _error("missing", f"`{name}` is not defined"),
+                }
             obj = getattr(module, name)
             if probe.get("op") == "value":
                 result = obj
@@ -359,7 +417,9 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
                     return {
                         "id": pid,
                         "ok": False,
-                        "error": _error("not_callable", f"`{name}` is a {_type_name(obj)}, not a function"),
+                        "error": _error(
+                            "not_callable", f"`{name}` is a {_type_name(obj)}, not a function"
+                        ),
                     }
                 args = [decode_arg(a) for a in probe.get("args", [])]
                 with warnings.catch_warnings(record=True) as caught:
@@ -375,7 +435,12 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     except _TooLarge as exc:
         return {"id": pid, "ok": False, "error": _error("bad_value", str(exc))}
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-        return {"id": pid, "ok": False, "error": _describe(exc, path), "seconds": time.perf_counter() - started}
+        return {
+            "id": pid,
+            "ok": False,
+            "error": _describe(exc, path),
+            "seconds": time.perf_counter() - started,
+        }
     reply = {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}
     if warned:
         reply["warnings"] = warned
@@ -393,6 +458,8 @@ def _call_with_errstate(obj: Any, args: list[Any]) -> Any:
 def serve(request: dict[str, Any], channel: Channel) -> None:
     """Import the hand-in named in ``request`` and answer its probes."""
     path = os.path.abspath(request["module_path"])
+    LIMITS.clear()
+    LIMITS.update(request.get("limits") or {})
     signal.signal(signal.SIGALRM, _on_alarm)
     captured = CappedText()
     sys.stdout = sys.stderr = captured  # type: ignore[assignment]
@@ -409,7 +476,9 @@ def serve(request: dict[str, Any], channel: Channel) -> None:
     for probe in request["probes"]:
         channel.send({"event": "start", "id": probe["id"]})
         channel.send(answer(module, probe, path))
-    channel.send({"event": "done", "output": captured.text()[:MAX_OUTPUT_CHARS], "dropped": captured.dropped})
+    channel.send(
+        {"event": "done", "output": captured.text()[:MAX_OUTPUT_CHARS], "dropped": captured.dropped}
+    )
 
 
 def main() -> None:
@@ -424,6 +493,13 @@ def main() -> None:
     os.dup2(devnull, 2)
     for mod in request.get("preload", ["numpy", "sympy"]):
         __import__(mod)
+    if request.get("limits"):
+        # fresh-interpreter fallback (no fork server): limits only, no namespaces
+        from grader.sandbox import confine
+
+        confine.set_rlimits(request["limits"])
+        if hasattr(signal, "SIGXFSZ"):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     serve(request, channel)
     os._exit(0)
 

@@ -1,24 +1,37 @@
 """The parent's side of running a hand-in: send probes, read plain answers.
 
-``run_probes`` starts a child (``grader.sandbox.child``), streams the
-probes' answers back as JSON lines and enforces every time limit from the
-outside: when a probe hangs or the child dies, that probe alone gets the
-error, and a fresh child answers the probes after it. So a limit that is
-hit costs only the answers it affects.
+A :class:`Sandbox` owns a fork server (``grader.sandbox.zygote``): a warm
+interpreter with numpy and sympy loaded, which forks one confined child per
+hand-in (see ``docs/security.md`` for what "confined" means and where it
+degrades). The child streams the probes' answers back as JSON lines, straight
+to this process. Every time limit is enforced from the outside: when a probe
+hangs or the child dies, that probe alone gets the error and a freshly forked
+child answers the probes after it. So a limit that is hit costs only the
+answers it affects, and a fork costs milliseconds.
+
+``run_probes`` keeps the one-call interface on top of a lazily created,
+module-level :class:`Sandbox`.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import logging
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from grader.sandbox.protocol import (
     MAX_MESSAGE_BYTES,
@@ -29,6 +42,15 @@ from grader.sandbox.protocol import (
     decode_outcome,
     loads_message,
 )
+
+log = logging.getLogger("grader.sandbox")
+
+ZYGOTE_SCRIPT = Path(__file__).resolve().with_name("zygote.py")
+#: wall seconds the fork server may take to start (imports numpy and sympy)
+ZYGOTE_START_TIMEOUT = 60.0
+#: wall seconds for a control round trip with a running fork server
+ZYGOTE_REPLY_TIMEOUT = 10.0
+MAX_OUTPUT = 65536
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,18 @@ class Limits:
     max_open_files: int = 256
     #: how often a crashed or hung child is replaced before the rest is given up
     max_restarts: int = 8
+    #: CPU seconds for the whole hand-in (all its processes' CPU use is summed across
+    #: restarts; each single process is also held to the rest by RLIMIT_CPU)
+    cpu_seconds: float = 60.0
+
+    def for_child(self, cpu_left: float) -> dict[str, Any]:
+        return {
+            "memory_mb": self.memory_mb,
+            "max_processes": self.max_processes,
+            "max_file_mb": self.max_file_mb,
+            "max_open_files": self.max_open_files,
+            "cpu_seconds": max(1, int(cpu_left + 0.999)),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,53 +95,240 @@ class RunReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+IsolationLevel = Literal["full", "partial", "minimal"]
+
+#: what each isolation feature protects, said as what is lost without it
+_MISSING_TEXT = {
+    "user": "unprivileged user: hand-ins run as the grader's own user, not 'nobody'",
+    "mount": "private file system: hand-ins can read every file the grader's user can read",
+    "network": "network isolation: hand-ins can open network connections",
+    "pid": "process isolation: hand-ins can see, and may signal, other processes of their user",
+    "forkserver": "fork server: each hand-in starts a fresh interpreter (slow)",
+}
+
+
+@dataclass(frozen=True)
+class IsolationReport:
+    """How well hand-ins are isolated on this machine. Print ``summary`` once."""
+
+    level: IsolationLevel
+    missing: tuple[str, ...]
+    summary: str
+
+    @classmethod
+    def from_features(cls, features: dict[str, bool], notes: Sequence[str] = ()) -> IsolationReport:
+        missing = tuple(
+            _MISSING_TEXT[k] for k in ("user", "mount", "network", "pid") if not features.get(k)
+        )
+        if not features.get("forkserver", True):
+            missing += (_MISSING_TEXT["forkserver"],)
+        strong = [k for k in ("user", "mount", "network", "pid") if features.get(k)]
+        level: IsolationLevel = "full" if not missing else ("partial" if strong else "minimal")
+        if level == "full":
+            summary = (
+                "Sandbox isolation: full. Each hand-in runs as user 'nobody' in its own mount, "
+                "pid, IPC and network namespaces (it sees only the Python installation, read-only, "
+                "and its own copy of the hand-in), under CPU, memory, process, file-size and "
+                "open-file limits."
+            )
+        else:
+            summary = (
+                f"Sandbox isolation: {level}. Hand-ins run under CPU, memory, process and "
+                "file-size limits in a private working directory and process group, but WITHOUT: "
+                + "; ".join(missing)
+                + ". Grade untrusted hand-ins only as root on Linux (see docs/security.md)."
+            )
+        return cls(level, missing, summary)
+
+
 class _ChildDied(Exception):
     def __init__(self, error: ProbeError) -> None:
         super().__init__(error.message)
         self.error = error
 
 
-def _exit_description(returncode: int | None) -> ProbeError:
+class _ZygoteDied(Exception):
+    pass
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return str(sig)
+
+
+def _exit_description(
+    returncode: int | None, *, cpu: float = 0.0, limits: Limits | None = None, cpu_limit: int = 0
+) -> ProbeError:
+    """What a child's end means, in words for the student."""
+    limits = limits or Limits()
     if returncode is None:
         return ProbeError("crashed", "the process stopped answering")
     if returncode < 0:
         sig = -returncode
-        if sig == signal.SIGXCPU:
-            return ProbeError("timeout", "used up its CPU time")
+        if sig == signal.SIGXCPU or (
+            sig == signal.SIGKILL and cpu_limit and cpu >= cpu_limit - 0.05
+        ):
+            return ProbeError(
+                "timeout", f"used more than {limits.cpu_seconds:g} s of CPU time in total"
+            )
         if sig == signal.SIGXFSZ:
-            return ProbeError("output", "wrote a file larger than allowed")
+            return ProbeError("output", f"wrote more than {limits.max_file_mb} MB to disk")
         if sig == signal.SIGKILL:
-            return ProbeError("crashed", "was killed (out of memory, or another hard limit)")
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        return ProbeError("crashed", f"the process died from signal {name}")
-    return ProbeError("crashed", f"the process exited with status {returncode} (sys.exit or os._exit?)")
+            return ProbeError(
+                "crashed", "was killed by the system (it probably used too much memory)"
+            )
+        if sig == signal.SIGSEGV:
+            return ProbeError(
+                "crashed",
+                "crashed the Python interpreter (segmentation fault; very deep recursion?)",
+            )
+        return ProbeError("crashed", f"the process died from signal {_signal_name(sig)}")
+    if returncode == 0:
+        return ProbeError("crashed", "exited the program (os._exit) while being graded")
+    return ProbeError(
+        "crashed", f"exited the program (exit status {returncode}) while being graded"
+    )
 
 
-class _Child:
-    def __init__(self, path: Path, probes: Sequence[Probe], limits: Limits) -> None:
+# ------------------------------------------------------------------ children
+class _BaseChild:
+    """A running child: reads JSON lines from its answer pipe until a deadline."""
+
+    fd: int
+    selector: selectors.BaseSelector
+    buffer: bytes
+
+    def _take_line(self) -> dict[str, Any] | None:
+        nl = self.buffer.find(b"\n")
+        if nl < 0:
+            if len(self.buffer) > MAX_MESSAGE_BYTES:
+                raise ProtocolError("message too large")
+            return None
+        line, self.buffer = self.buffer[:nl], self.buffer[nl + 1 :]
+        try:
+            return loads_message(line)
+        except ProtocolError:
+            raise
+        except (ValueError, RecursionError, MemoryError) as exc:
+            # a hostile child may send anything: deep nesting, huge numbers, bad UTF-8
+            raise ProtocolError(f"unreadable message ({type(exc).__name__})") from None
+
+    def next_message(self, deadline: float) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def kill(self) -> float:
+        """Kill the child and all it started; return the CPU seconds it used."""
+        raise NotImplementedError
+
+
+class _ForkedChild(_BaseChild):
+    """A child forked by the fork server; its answers come straight to us."""
+
+    def __init__(self, zygote: _Zygote, pid: int, fd: int, limits: Limits, cpu_limit: int) -> None:
+        self.zygote = zygote
+        self.pid = pid
+        self.fd = fd
+        self.limits = limits
+        self.cpu_limit = cpu_limit
+        self.buffer = b""
+        self.exit: dict[str, Any] | None = None
+        os.set_blocking(fd, False)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(fd, selectors.EVENT_READ, "answers")
+        self.selector.register(zygote.sock, selectors.EVENT_READ, "zygote")
+        self.eof = False
+
+    def _read_some(self) -> bool:
+        """Read what the pipe has; False on end of file."""
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer += chunk
+        return True
+
+    def _died(self) -> _ChildDied:
+        assert self.exit is not None
+        status = int(self.exit.get("status", 0))
+        code = os.waitstatus_to_exitcode(status) if status >= 0 else None
+        return _ChildDied(
+            _exit_description(
+                code,
+                cpu=float(self.exit.get("cpu", 0.0)),
+                limits=self.limits,
+                cpu_limit=self.cpu_limit,
+            )
+        )
+
+    def next_message(self, deadline: float) -> dict[str, Any] | None:
+        while True:
+            msg = self._take_line()
+            if msg is not None:
+                return msg
+            if self.exit is not None and self.eof:
+                raise self._died()
+            if self.eof:
+                # the pipe closed: the process ended (or closed fd 3); learn how
+                self.exit = self.zygote.wait_exit(self.pid, time.monotonic() + 2.0)
+                if self.exit is None:
+                    self.exit = self.zygote.kill(self.pid)
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            for key, _ in self.selector.select(remaining):
+                if key.data == "answers":
+                    self._read_some()
+                elif self.exit is None:
+                    self.exit = self.zygote.poll_exit(self.pid)
+                    if self.exit is not None:
+                        # ended; grandchildren might still hold the pipe: take what is there
+                        self._drain()
+                        self.eof = True
+            if self.exit is None and self.zygote.dead:
+                raise _ZygoteDied()
+
+    def _drain(self) -> None:
+        while len(self.buffer) <= MAX_MESSAGE_BYTES and self._read_some():
+            if not self.selector.select(0):
+                break
+
+    def kill(self) -> float:
+        try:
+            if self.exit is None:
+                self.exit = self.zygote.kill(self.pid)
+        finally:
+            self.selector.close()
+            os.close(self.fd)
+        return float(self.exit.get("cpu", 0.0)) if self.exit else 0.0
+
+
+class _FreshChild(_BaseChild):
+    """Fallback without fork server: a fresh interpreter per child (about 1 s each)."""
+
+    def __init__(self, path: Path, request: dict[str, Any], limits: Limits, cpu_limit: int) -> None:
         read_fd, write_fd = os.pipe()
-        request = {
-            "module_path": str(path),
-            "probes": [p.to_json() for p in probes],
-            "import_timeout": limits.import_timeout,
-        }
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONHASHSEED": "0",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
+        self.limits = limits
+        self.cpu_limit = cpu_limit
+        self.workdir = tempfile.mkdtemp(prefix="grader-run-")
+        target = Path(self.workdir) / path.name
+        target.write_bytes(path.read_bytes())
+        request = dict(request, module_path=str(target))
+        env = _clean_env()
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.sandbox.child", str(write_fd)],
+            [sys.executable, "-B", "-m", "grader.sandbox.child", str(write_fd)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(write_fd,),
             env=env,
-            cwd=str(path.parent),
+            cwd=self.workdir,
             start_new_session=True,
         )
         os.close(write_fd)
@@ -115,134 +336,591 @@ class _Child:
         os.set_blocking(self.fd, False)
         self.buffer = b""
         assert self.proc.stdin is not None
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.write(json.dumps(request).encode())
             self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.fd, selectors.EVENT_READ)
 
-    def next_message(self, deadline: float) -> dict | None:
-        """The next message, or None when the deadline passes."""
+    def next_message(self, deadline: float) -> dict[str, Any] | None:
         while True:
-            nl = self.buffer.find(b"\n")
-            if nl >= 0:
-                line, self.buffer = self.buffer[:nl], self.buffer[nl + 1 :]
-                return loads_message(line)
-            if len(self.buffer) > MAX_MESSAGE_BYTES:
-                raise ProtocolError("message too large")
+            msg = self._take_line()
+            if msg is not None:
+                return msg
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if not self.selector.select(remaining):
+            if remaining <= 0 or not self.selector.select(remaining):
                 return None
             chunk = os.read(self.fd, 1 << 20)
             if not chunk:
-                self.proc.wait()
-                raise _ChildDied(_exit_description(self.proc.returncode))
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(2.0)
+                self.kill()
+                raise _ChildDied(_exit_description(self.proc.returncode, limits=self.limits))
             self.buffer += chunk
 
-    def kill(self) -> None:
-        try:
+    def kill(self) -> float:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.proc.wait()
-        self.selector.close()
-        os.close(self.fd)
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(self.fd)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        import shutil
+
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return 0.0
 
 
-def run_probes(path: Path, probes: Sequence[Probe], *, limits: Limits | None = None) -> RunReport:
-    """Run ``probes`` against the hand-in at ``path`` and return their outcomes."""
-    limits = limits or Limits()
-    started = time.monotonic()
-    hard_deadline = started + limits.total_timeout
-    outcomes: dict[str, Outcome] = {}
-    pending = list(probes)
-    output = ""
-    restarts = 0
-    while pending:
-        child = _Child(path, pending, limits)
+def _clean_env() -> dict[str, str]:
+    """The environment of sandbox processes: nothing of the grader's (no tokens, no paths)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+# ------------------------------------------------------------------ the fork server
+class _Zygote:
+    """The parent's handle on one fork server process."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-B",
+                str(ZYGOTE_SCRIPT),
+                str(theirs.fileno()),
+                str(os.getpid()),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            env=_clean_env(),
+            cwd="/",
+            start_new_session=True,
+        )
+        theirs.close()
+        self.sock = ours
+        self.sock.setblocking(False)
+        self.buffer = b""
+        self.dead = False
+        self.exits: dict[int, dict[str, Any]] = {}
+        self.info: dict[str, Any] | None = None
+
+    # -- low level
+    def _send(self, obj: dict[str, Any], fds: Sequence[int] = ()) -> None:
+        data = (json.dumps(obj) + "\n").encode()
         try:
-            msg = child.next_message(min(hard_deadline, time.monotonic() + limits.import_timeout + limits.grace))
+            self.sock.setblocking(True)
+            if fds:
+                socket.send_fds(self.sock, [data], list(fds))
+            else:
+                self.sock.sendall(data)
+        except OSError as exc:
+            self.dead = True
+            raise _ZygoteDied() from exc
+        finally:
+            self.sock.setblocking(False)
+
+    def _recv(self, deadline: float) -> dict[str, Any] | None:
+        """The next control message, or None at the deadline."""
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            sel = selectors.DefaultSelector()
+            try:
+                sel.register(self.sock, selectors.EVENT_READ)
+                if not sel.select(remaining):
+                    continue
+            finally:
+                sel.close()
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.dead = True
+                raise _ZygoteDied()
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        msg = json.loads(line)
+        if msg.get("event") == "exited":
+            self.exits[int(msg["pid"])] = msg
+        return msg
+
+    # -- operations
+    def wait_ready(self) -> dict[str, Any]:
+        if self.info is None:
+            msg = self._recv(time.monotonic() + ZYGOTE_START_TIMEOUT)
+            if msg is None or msg.get("event") != "ready":
+                self.close()
+                raise _ZygoteDied()
+            self.info = msg
+        return self.info
+
+    def spawn(
+        self, name: str, limits: dict[str, Any], request: bytes, handin_fd: int
+    ) -> tuple[int, int]:
+        """Fork a child; return its pid and the read end of its answer pipe."""
+        self.wait_ready()
+        req_fd = _anonymous_file(request)
+        read_fd, write_fd = os.pipe()
+        try:
+            self._send(
+                {"op": "spawn", "name": name, "limits": limits}, [req_fd, write_fd, handin_fd]
+            )
+        except _ZygoteDied:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(req_fd)
+            os.close(write_fd)
+        deadline = time.monotonic() + ZYGOTE_REPLY_TIMEOUT
+        while True:
+            msg = self._recv(deadline)
             if msg is None:
-                err = ProbeError("timeout", f"importing the hand-in took longer than {limits.import_timeout:g} s")
-                return _import_failed(probes, err, started)
-            if msg.get("event") == "import_error":
-                err = _import_error(msg)
-                return RunReport(
-                    {p.id: Outcome(p.id, error=err) for p in probes},
-                    import_error=err,
-                    output=str(msg.get("output", ""))[:65536],
-                    seconds=time.monotonic() - started,
+                os.close(read_fd)
+                self.close()
+                raise _ZygoteDied()
+            if msg.get("event") == "spawned":
+                return int(msg["pid"]), read_fd
+            if msg.get("event") == "spawn_error":
+                os.close(read_fd)
+                raise OSError(str(msg.get("message")))
+
+    def poll_exit(self, pid: int) -> dict[str, Any] | None:
+        """Read pending control messages without waiting; the exit of ``pid`` if seen."""
+        with contextlib.suppress(_ZygoteDied):
+            while self._recv(time.monotonic()) is not None:
+                pass
+        return self.exits.pop(pid, None)
+
+    def wait_exit(self, pid: int, deadline: float) -> dict[str, Any] | None:
+        while pid not in self.exits:
+            if self._recv(deadline) is None:
+                return None
+        return self.exits.pop(pid)
+
+    def kill(self, pid: int) -> dict[str, Any]:
+        if pid in self.exits:
+            return self.exits.pop(pid)
+        self._send({"op": "kill", "pid": pid})
+        exit_ = self.wait_exit(pid, time.monotonic() + ZYGOTE_REPLY_TIMEOUT)
+        if exit_ is None:
+            self.close()
+            raise _ZygoteDied()
+        return exit_
+
+    def close(self) -> None:
+        self.dead = True
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        try:
+            self.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        root = (self.info or {}).get("root")
+        if isinstance(root, str) and os.path.basename(root).startswith("grader-sandbox-root-"):
+            with contextlib.suppress(OSError):
+                os.rmdir(root)  # left behind when the zygote could not clean up itself
+
+
+def _anonymous_file(data: bytes) -> int:
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("grader-request", os.MFD_CLOEXEC)
+    else:  # pragma: no cover - macOS
+        fd, name = tempfile.mkstemp()
+        os.unlink(name)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+# ------------------------------------------------------------------ the sandbox
+class Sandbox:
+    """Runs hand-ins in confined children forked from a warm fork server.
+
+    Create one per process (each worker its own); ``run`` calls are serialised.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, *, limits: Limits | None = None, fork_server: bool = True) -> None:
+        self.limits = limits or Limits()
+        self._fork_server = fork_server and os.name == "posix"
+        self._lock = threading.Lock()
+        self._zygote: _Zygote | None = None
+        self._owner = os.getpid()
+        self._isolation: IsolationReport | None = None
+        self._restarts = 0
+        if self._fork_server:
+            self._zygote = _Zygote()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def isolation(self) -> IsolationReport:
+        if self._isolation is None:
+            with self._lock:
+                zygote = self._ensure_zygote()
+                self._isolation = self._report(zygote)
+        return self._isolation
+
+    def _report(self, zygote: _Zygote | None) -> IsolationReport:
+        if zygote is None:
+            return IsolationReport.from_features({"forkserver": False})
+        try:
+            info = zygote.wait_ready()
+        except _ZygoteDied:
+            return IsolationReport.from_features({"forkserver": False})
+        iso = info.get("isolation", {})
+        return IsolationReport.from_features(dict(iso.get("features", {})), iso.get("notes", ()))
+
+    def _ensure_zygote(self) -> _Zygote | None:
+        if not self._fork_server:
+            return None
+        if self._owner != os.getpid():
+            # inherited across fork(): the zygote's socket belongs to the parent process
+            self._owner = os.getpid()
+            self._zygote = None
+        if self._zygote is None or self._zygote.dead:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._restarts += 1
+            self._zygote = _Zygote()
+        try:
+            self._zygote.wait_ready()
+        except _ZygoteDied:
+            self._zygote = None
+            if self._restarts > 3:
+                log.warning("the sandbox fork server does not start; using fresh interpreters")
+                self._fork_server = False
+            self._restarts += 1
+            return None
+        return self._zygote
+
+    def close(self) -> None:
+        with self._lock:
+            if self._zygote is not None and self._owner == os.getpid():
+                self._zygote.close()
+            self._zygote = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._zygote is not None and self._owner == os.getpid():
+                self._zygote.close()
+
+    # -------------------------------------------------------------- running
+    def run(
+        self, path: Path, probes: Sequence[Probe], *, limits: Limits | None = None
+    ) -> RunReport:
+        """Run ``probes`` against the hand-in at ``path`` and return their outcomes."""
+        with self._lock:
+            return self._run(Path(path), probes, limits or self.limits)
+
+    def _start(
+        self, path: Path, handin_fd: int, pending: Sequence[Probe], limits: Limits, cpu_left: float
+    ) -> _BaseChild:
+        child_limits = limits.for_child(cpu_left)
+        request = {
+            "probes": [p.to_json() for p in pending],
+            "import_timeout": limits.import_timeout,
+            "limits": child_limits,
+        }
+        zygote = self._ensure_zygote()
+        if zygote is None:
+            if not self._fork_server:
+                return _FreshChild(path, request, limits, child_limits["cpu_seconds"])
+            raise _ZygoteDied()
+        try:
+            pid, fd = zygote.spawn(path.name, child_limits, json.dumps(request).encode(), handin_fd)
+        except OSError as exc:
+            raise _SandboxFailure(f"the sandbox could not start the hand-in: {exc}") from exc
+        return _ForkedChild(zygote, pid, fd, limits, child_limits["cpu_seconds"])
+
+    def _run(self, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
+        started = time.monotonic()
+        hard_deadline = started + limits.total_timeout
+        outcomes: dict[str, Outcome] = {}
+        notes: list[str] = []
+        pending = list(probes)
+        output = ""
+        restarts = 0
+        cpu_used = 0.0
+        try:
+            handin_fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            err = ProbeError("sandbox", f"the hand-in could not be read: {exc.strerror}")
+            return _import_failed(probes, err, started)
+        try:
+            while pending:
+                cpu_left = limits.cpu_seconds - cpu_used
+                if cpu_left <= 0.05:
+                    _fail_rest(
+                        outcomes,
+                        pending,
+                        ProbeError(
+                            "timeout",
+                            f"used more than {limits.cpu_seconds:g} s of CPU time in total",
+                        ),
+                    )
+                    break
+                try:
+                    child = self._start(path, handin_fd, pending, limits, cpu_left)
+                except _ZygoteDied:
+                    notes.append("the sandbox fork server stopped and was restarted")
+                    restarts += 1
+                    if restarts > limits.max_restarts:
+                        _fail_rest(outcomes, pending, ProbeError("sandbox", "the sandbox failed"))
+                        break
+                    continue
+                except _SandboxFailure as exc:
+                    _fail_rest(outcomes, pending, ProbeError("sandbox", str(exc)))
+                    break
+                try:
+                    import_error, output = self._converse(
+                        child, pending, outcomes, limits, hard_deadline
+                    )
+                    if import_error is not None:
+                        return RunReport(
+                            {p.id: Outcome(p.id, error=import_error) for p in probes},
+                            import_error=import_error,
+                            output=output,
+                            seconds=time.monotonic() - started,
+                            notes=tuple(notes),
+                        )
+                except _Stop as stop:
+                    current = stop.current
+                    if stop.error is not None and stop.fatal:
+                        _fail_rest(outcomes, pending, stop.error)
+                    elif stop.error is not None and current is not None:
+                        outcomes[current.id] = Outcome(current.id, error=stop.error)
+                    elif stop.error is not None:
+                        # died between probes (at exit, or before the first start event)
+                        nxt = next((p for p in pending if p.id not in outcomes), None)
+                        if nxt is not None:
+                            outcomes[nxt.id] = Outcome(nxt.id, error=stop.error)
+                    if stop.import_error is not None:
+                        return _import_failed(probes, stop.import_error, started, tuple(notes))
+                finally:
+                    try:
+                        cpu_used += child.kill()
+                    except _ZygoteDied:
+                        notes.append("the sandbox fork server stopped and was restarted")
+                pending = [p for p in pending if p.id not in outcomes]
+                restarts += 1
+                if pending and (
+                    restarts > limits.max_restarts or time.monotonic() >= hard_deadline
+                ):
+                    if time.monotonic() >= hard_deadline:
+                        err = ProbeError(
+                            "timeout",
+                            f"the hand-in used up its total time ({limits.total_timeout:g} s)",
+                        )
+                    else:
+                        err = ProbeError(
+                            "crashed", "not run: the hand-in crashed or hung too often"
+                        )
+                    _fail_rest(outcomes, pending, err)
+                    pending = []
+        finally:
+            os.close(handin_fd)
+        return RunReport(
+            outcomes, output=output, seconds=time.monotonic() - started, notes=tuple(notes)
+        )
+
+    def _converse(
+        self,
+        child: _BaseChild,
+        pending: Sequence[Probe],
+        outcomes: dict[str, Outcome],
+        limits: Limits,
+        hard_deadline: float,
+    ) -> tuple[ProbeError | None, str]:
+        """Talk to one child until it is done or something goes wrong (raises :class:`_Stop`).
+
+        Returns the import error (None when the hand-in imported) and the hand-in's output.
+        Answers are accepted only in the order the probes were sent, each after its
+        ``start``: a hand-in that writes forged lines to the channel can at most answer
+        (or fail) its own pending probes, which it could do by returning values anyway.
+        """
+        current: Probe | None = None
+        queue = [p for p in pending if p.id not in outcomes]
+        try:
+            msg = child.next_message(
+                min(hard_deadline, time.monotonic() + limits.import_timeout + limits.grace)
+            )
+            if msg is None:
+                err = ProbeError(
+                    "timeout", f"importing the hand-in took longer than {limits.import_timeout:g} s"
                 )
-            current: Probe | None = None
-            by_id = {p.id: p for p in pending}
+                raise _Stop(None, None, import_error=err)
+            event = msg.get("event")
+            if event == "sandbox_error":
+                raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
+            if event == "import_error":
+                return _import_error(msg), str(msg.get("output", ""))[:MAX_OUTPUT]
+            if event != "imported":
+                raise ProtocolError("expected the import result first")
             while True:
-                probe_deadline = (
-                    time.monotonic() + current.timeout + limits.grace if current else time.monotonic() + limits.grace + 5
-                )
+                now = time.monotonic()
+                probe_deadline = now + (current.timeout if current else 5.0) + limits.grace
                 msg = child.next_message(min(probe_deadline, hard_deadline))
                 if msg is None:
                     if current is None:
-                        raise _ChildDied(ProbeError("crashed", "the process stopped answering"))
-                    outcomes[current.id] = Outcome(
-                        current.id,
-                        error=ProbeError("timeout", f"took longer than {current.timeout:g} s"),
-                        seconds=current.timeout,
-                    )
-                    break
+                        raise _Stop(None, ProbeError("crashed", "the process stopped answering"))
+                    if time.monotonic() >= hard_deadline:
+                        err = ProbeError(
+                            "timeout",
+                            f"the hand-in used up its total time ({limits.total_timeout:g} s)",
+                        )
+                    else:
+                        err = ProbeError("timeout", f"took longer than {current.timeout:g} s")
+                    raise _Stop(current, err)
                 event = msg.get("event")
                 if event == "start":
-                    current = by_id.get(str(msg.get("id")))
+                    if current is not None or not queue or msg.get("id") != queue[0].id:
+                        raise ProtocolError("probe started out of order")
+                    current = queue.pop(0)
                     continue
                 if event == "done":
-                    output = str(msg.get("output", ""))[:65536]
-                    break
+                    if current is not None or queue:
+                        raise ProtocolError("done before all probes were answered")
+                    return None, str(msg.get("output", ""))[:MAX_OUTPUT]
+                if current is None or msg.get("id") != current.id:
+                    raise ProtocolError("answer for a probe that was not asked")
                 outcome = decode_outcome(msg)
-                if outcome.probe_id in by_id:
-                    outcomes[outcome.probe_id] = outcome
+                outcomes[current.id] = outcome
                 current = None
         except _ChildDied as died:
-            if current is not None:
-                outcomes[current.id] = Outcome(current.id, error=died.error)
-            else:
-                # died between probes (at exit, or before the first start event)
-                nxt = next((p for p in pending if p.id not in outcomes), None)
-                if nxt is not None:
-                    outcomes[nxt.id] = Outcome(nxt.id, error=died.error)
-        except ProtocolError as exc:
-            bad = current or next((p for p in pending if p.id not in outcomes), None)
-            if bad is not None:
-                outcomes[bad.id] = Outcome(bad.id, error=ProbeError("bad_value", f"unreadable answer: {exc}"))
-        finally:
-            child.kill()
-        pending = [p for p in pending if p.id not in outcomes]
-        restarts += 1
-        if pending and (restarts > limits.max_restarts or time.monotonic() >= hard_deadline):
-            reason = (
-                f"the hand-in used up its total time ({limits.total_timeout:g} s)"
-                if time.monotonic() >= hard_deadline
-                else "not run: the hand-in crashed or hung too often"
-            )
-            for p in pending:
-                outcomes[p.id] = Outcome(p.id, error=ProbeError("timeout" if "time" in reason else "crashed", reason))
-            pending = []
-    return RunReport(outcomes, output=output, seconds=time.monotonic() - started)
+            raise _Stop(current, died.error) from None
+        except _ZygoteDied:
+            raise _Stop(
+                current,
+                ProbeError("sandbox", "the sandbox's fork server stopped during this probe"),
+            ) from None
+        except _SandboxFailureStop as exc:
+            raise _Stop(
+                current,
+                ProbeError("sandbox", f"the sandbox could not start the hand-in: {exc}"),
+                fatal=True,
+            ) from None
+        except (ProtocolError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            bad = current or (queue[0] if queue else None)
+            raise _Stop(bad, ProbeError("bad_value", f"unreadable answer: {exc}")) from None
 
 
-def _import_error(msg: dict) -> ProbeError:
-    err = msg.get("error") or {}
+class _SandboxFailure(Exception):
+    pass
+
+
+class _SandboxFailureStop(Exception):
+    pass
+
+
+class _Stop(Exception):
+    """Ends the conversation with one child; ``error`` belongs to ``current``."""
+
+    def __init__(
+        self,
+        current: Probe | None,
+        error: ProbeError | None,
+        *,
+        import_error: ProbeError | None = None,
+        fatal: bool = False,
+    ) -> None:
+        super().__init__(error.message if error else "")
+        #: the error is the sandbox's, not the hand-in's: it fails every pending probe
+        self.fatal = fatal
+        self.current = current
+        self.error = error
+        self.import_error = import_error
+
+
+def _fail_rest(outcomes: dict[str, Outcome], pending: Sequence[Probe], err: ProbeError) -> None:
+    for p in pending:
+        if p.id not in outcomes:
+            outcomes[p.id] = Outcome(p.id, error=err)
+
+
+def _import_error(msg: dict[str, Any]) -> ProbeError:
+    err = msg.get("error")
+    err = err if isinstance(err, dict) else {}
     line = err.get("line")
     kind = "timeout" if err.get("kind") == "timeout" else "import"
     message = str(err.get("message", "the hand-in could not be imported"))[:2000]
     if kind == "timeout":
         message = "importing the hand-in took longer than its time limit"
-    return ProbeError(kind, message, line if isinstance(line, int) else None, err.get("exception"))
-
-
-def _import_failed(probes: Sequence[Probe], err: ProbeError, started: float) -> RunReport:
-    return RunReport(
-        {p.id: Outcome(p.id, error=err) for p in probes}, import_error=err, seconds=time.monotonic() - started
+    exc = err.get("exception")
+    return ProbeError(
+        kind,
+        message,
+        line if isinstance(line, int) and not isinstance(line, bool) else None,
+        str(exc)[:100] if exc is not None else None,
     )
+
+
+def _import_failed(
+    probes: Sequence[Probe], err: ProbeError, started: float, notes: tuple[str, ...] = ()
+) -> RunReport:
+    return RunReport(
+        {p.id: Outcome(p.id, error=err) for p in probes},
+        import_error=err,
+        seconds=time.monotonic() - started,
+        notes=notes,
+    )
+
+
+# ------------------------------------------------------------------ module-level helpers
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+_warned = False
+
+
+def _default_sandbox() -> Sandbox:
+    global _default
+    with _default_lock:
+        if _default is None or _default._owner != os.getpid():
+            _default = Sandbox()
+            atexit.register(_default.close)
+        return _default
+
+
+def sandbox_isolation() -> IsolationReport:
+    """How isolated hand-ins are here (starts the shared fork server if needed).
+
+    Logs a warning once per process when isolation is not full.
+    """
+    global _warned
+    report = _default_sandbox().isolation
+    if report.level != "full" and not _warned:
+        _warned = True
+        log.warning("%s", report.summary)
+    return report
+
+
+def run_probes(path: Path, probes: Sequence[Probe], *, limits: Limits | None = None) -> RunReport:
+    """Run ``probes`` against the hand-in at ``path`` (one-shot, shared fork server)."""
+    return _default_sandbox().run(Path(path), probes, limits=limits)
+
+
+def isolation_as_dict(report: IsolationReport) -> dict[str, Any]:
+    return asdict(report)

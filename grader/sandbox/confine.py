@@ -1,0 +1,329 @@
+"""Confining one sandbox child: resource limits, namespaces, a private root, privilege drop.
+
+The fork server (``grader.sandbox.zygote``) loads this file on its own,
+outside the ``grader`` package, so it imports nothing from the grader: the
+zygote and every child forked from it must hold no reference answers, sheets
+or other grader state.
+
+Linux specifics go through ``ctypes`` because Python 3.11 has no
+``os.unshare``/``os.setns``/``mount``/``pivot_root``. Every function here
+raises ``OSError`` when the kernel refuses, so that callers can degrade.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import platform
+import stat
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MNT_DETACH = 0x2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+#: the unprivileged identity children run as when the grader is root
+NOBODY = 65534
+
+#: pivot_root has no libc wrapper; syscall numbers per architecture
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41, "ppc64le": 203}
+
+#: files of the host's /etc a Python process may reasonably need (dynamic
+#: loader cache for lazily loaded extension modules, time zone, user names)
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "mime.types",
+)
+#: top-level system directories bound read-only into the private root
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+_libc: Any = None
+
+
+def is_linux() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def libc() -> Any:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def unshare(flags: int) -> None:
+    _check(libc().unshare(ctypes.c_int(flags)), "unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(libc().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None
+) -> None:
+    def enc(s: str | None) -> bytes | None:
+        return os.fsencode(s) if s is not None else None
+
+    res = libc().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    _check(res, f"mount {target}")
+
+
+def umount2(target: str, flags: int) -> None:
+    _check(libc().umount2(os.fsencode(target), ctypes.c_int(flags)), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    nr = _SYS_PIVOT_ROOT.get(platform.machine())
+    if nr is None:
+        raise OSError(38, "pivot_root: unknown architecture")
+    res = libc().syscall(ctypes.c_long(nr), os.fsencode(new_root), os.fsencode(put_old))
+    _check(res, "pivot_root")
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    res = libc().prctl(
+        ctypes.c_int(option),
+        ctypes.c_ulong(arg),
+        ctypes.c_ulong(0),
+        ctypes.c_ulong(0),
+        ctypes.c_ulong(0),
+    )
+    _check(res, "prctl")
+
+
+# ------------------------------------------------------------------ rlimits
+def set_rlimits(limits: Mapping[str, Any], *, nproc_base: int = 0) -> list[str]:
+    """Lower soft *and* hard limits, so that student code cannot raise them again.
+
+    Returns the names of limits the platform would not set (reported, not fatal).
+    """
+    import resource
+
+    mb = 1024 * 1024
+    wanted: list[tuple[str, int]] = [
+        ("RLIMIT_CORE", 0),
+        ("RLIMIT_CPU", max(1, int(limits.get("cpu_seconds", 60)))),
+        ("RLIMIT_FSIZE", int(limits.get("max_file_mb", 16)) * mb),
+        ("RLIMIT_NOFILE", int(limits.get("max_open_files", 256))),
+        ("RLIMIT_AS", int(limits.get("memory_mb", 2048)) * mb),
+        ("RLIMIT_NPROC", nproc_base + int(limits.get("max_processes", 64))),
+    ]
+    failed: list[str] = []
+    for name, value in wanted:
+        which = getattr(resource, name, None)
+        if which is None:
+            failed.append(name)
+            continue
+        try:
+            _soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError):
+            # macOS refuses RLIMIT_AS/RLIMIT_NPROC in some configurations: best effort
+            failed.append(name)
+    return failed
+
+
+def count_user_processes(uid: int) -> int:
+    """Processes of ``uid`` right now (RLIMIT_NPROC counts them all, system-wide)."""
+    n = 0
+    try:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    n += entry.stat().st_uid == uid
+                except OSError:
+                    pass
+    except OSError:
+        return 0
+    return n
+
+
+# ------------------------------------------------------------------ private root
+def _mkdirs(path: str, mode: int = 0o755) -> None:
+    parts = path.strip("/").split("/")
+    cur = ""
+    for part in parts:
+        cur += "/" + part
+        if not os.path.isdir(cur):
+            os.mkdir(cur, mode)
+            os.chmod(cur, mode)  # umask must not make a mount point untraversable
+
+
+def _bind(source: str, target: str, *, readonly: bool = True) -> None:
+    mount(source, target, None, MS_BIND)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (MS_RDONLY if readonly else 0)
+    if not readonly:
+        flags |= 0
+    mount(None, target, None, flags)
+
+
+def _minimal_dirs(dirs: Iterable[str]) -> list[str]:
+    """Existing directories, without those inside another one of the list."""
+    real = sorted({os.path.realpath(d) for d in dirs if d and os.path.isdir(d)})
+    out: list[str] = []
+    for d in real:
+        if d == "/" or any(d == o or d.startswith(o.rstrip("/") + "/") for o in out):
+            continue
+        out.append(d)
+    return out
+
+
+def build_template_root(base: str, python_dirs: Iterable[str], hidden_dirs: Iterable[str]) -> None:
+    """Make ``base`` (an empty directory) a read-only tmpfs holding only what Python needs.
+
+    Call in the zygote after ``unshare(CLONE_NEWNS)``: the mounts stay in the
+    zygote's private mount namespace, and every child starts from a copy of it.
+    ``python_dirs`` are bound read-only at their own paths (so ``/root`` being
+    mode 700 does not matter: the tmpfs directories leading to them are 755).
+    ``hidden_dirs`` inside any bound directory (the grader's own sources, when
+    installed into site-packages) get an empty read-only tmpfs on top.
+    """
+    mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
+    for name in SYSTEM_DIRS:
+        host = "/" + name
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), f"{base}/{name}")
+        elif os.path.isdir(host):
+            _mkdirs(f"{base}/{name}")
+            _bind(host, f"{base}/{name}")
+    _mkdirs(f"{base}/etc")
+    for name in ETC_FILES:
+        host = "/etc/" + name
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), f"{base}/etc/{name}")
+        elif os.path.isfile(host):
+            with open(f"{base}/etc/{name}", "w"):
+                pass
+            _bind(host, f"{base}/etc/{name}")
+    bound = ["/usr"]
+    for d in _minimal_dirs(python_dirs):
+        if any(d == b or d.startswith(b + "/") for b in bound):
+            continue
+        _mkdirs(base + d)
+        _bind(d, base + d)
+        bound.append(d)
+    for d in _minimal_dirs(hidden_dirs):
+        if any(d.startswith(b + "/") for b in bound) and os.path.isdir(base + d):
+            mount("tmpfs", base + d, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+    _mkdirs(f"{base}/dev")
+    for name in DEVICES:
+        with open(f"{base}/dev/{name}", "w"):
+            pass
+        mount(f"/dev/{name}", f"{base}/dev/{name}", None, MS_BIND)
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("shm", "/tmp"),
+    ):
+        os.symlink(target, f"{base}/dev/{name}")
+    for name in ("proc", "sandbox", "tmp"):
+        _mkdirs(f"{base}/{name}")
+    # the root itself read-only: the only writable places are the per-child tmpfs mounts
+    mount(None, base, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755")
+
+
+def enter_private_root(
+    base: str, file_name: str, source: bytes, scratch_mb: int, *, uid: int = NOBODY
+) -> str:
+    """In a fresh child (root, after the zygote made it pid 1 of a new pid namespace):
+    new mount + IPC namespace, fresh /sandbox, /tmp and /proc, pivot into ``base``.
+
+    Returns the hand-in's path inside the new root.
+    """
+    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    opts = f"size={scratch_mb}m,nr_inodes=4096"
+    mount(
+        "tmpfs",
+        f"{base}/sandbox",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"{opts},mode=700,uid={uid},gid={uid}",
+    )
+    mount("tmpfs", f"{base}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{opts},mode=1777")
+    # a /proc of the new pid namespace: shows the hand-in's own processes only
+    mount("proc", f"{base}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    path = write_handin(f"{base}/sandbox", file_name, source, uid)
+    os.chdir(base)
+    pivot_root(".", ".")
+    # the old root is now stacked under the new one: detach it, and nothing of the host
+    # beyond the read-only binds stays reachable
+    umount2(".", MNT_DETACH)
+    os.chdir("/sandbox")
+    return "/sandbox/" + os.path.basename(path)
+
+
+def write_handin(directory: str, file_name: str, source: bytes, uid: int | None) -> str:
+    name = os.path.basename(file_name) or "submission.py"
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        os.write(fd, source)
+        if uid is not None:
+            os.fchown(fd, uid, uid)
+    finally:
+        os.close(fd)
+    return path
+
+
+def drop_privileges(uid: int = NOBODY) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.geteuid() == 0 or os.getuid() == 0:  # pragma: no cover - would be a kernel bug
+        raise OSError(1, "could not drop root")
+
+
+def no_new_privs() -> None:
+    """setuid binaries and file capabilities no longer raise privileges after this."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def die_with_parent() -> None:
+    import signal
+
+    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def isdir_traversable(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False

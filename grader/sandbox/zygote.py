@@ -1,0 +1,413 @@
+"""The fork server ("zygote"): one warm interpreter that forks a confined child per hand-in.
+
+Started by ``grader.sandbox.runner.Sandbox`` as
+``python -I -B .../grader/sandbox/zygote.py CTL_FD PARENT_PID`` with a clean
+environment. It imports numpy, sympy and the sandbox child code, and nothing
+else of the grader (it loads ``child.py`` and ``confine.py`` by file path, not
+through the ``grader`` package), so whatever a forked child can read in its
+own memory holds no reference answer or sheet.
+
+It talks to the grader over a Unix socket (JSON lines; file descriptors ride
+along with ``spawn``):
+
+parent -> zygote
+    ``{"op": "spawn", "name": file name, "limits": {...}}`` + fds
+    [request, answers, hand-in]: fork a child that reads the request (probes)
+    and the hand-in's source from the first and last fd and writes its
+    answers to the middle one, straight to the grader;
+    ``{"op": "kill", "pid": pid}``: kill that child and everything it started.
+zygote -> parent
+    ``{"event": "ready", "isolation": {...}, "root": dir}`` once;
+    ``{"event": "spawned", "pid": pid}`` or ``{"event": "spawn_error", "message": ...}``;
+    ``{"event": "exited", "pid": pid, "status": wait status, "cpu": seconds}``.
+
+When the grader goes away (socket closed, or its process died: parent-death
+signal) the zygote kills its children and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from types import ModuleType
+from typing import Any, NoReturn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+MAX_REQUEST_BYTES = 256 * 1024 * 1024
+
+
+def _load(name: str) -> ModuleType:
+    """Load a sibling file as a top-level module, without importing the grader package."""
+    spec = importlib.util.spec_from_file_location(f"_grader_sandbox_{name}", f"{HERE}/{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_all(fd: int, cap: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    os.lseek(fd, 0, os.SEEK_SET)
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > cap:
+            raise ValueError("too large")
+        chunks.append(chunk)
+
+
+class Zygote:
+    def __init__(self, ctl: socket.socket, confine: ModuleType, child: ModuleType) -> None:
+        self.ctl = ctl
+        self.confine = confine
+        self.child = child
+        self.buffer = b""
+        self.pending_fds: list[int] = []
+        #: live children: pid -> scratch directory to remove (no mount namespace) or None
+        self.children: dict[int, str | None] = {}
+        self.root = os.geteuid() == 0
+        self.features: dict[str, bool] = {}
+        self.base: str | None = None
+        self.pidns_fd = -1
+        self.notes: list[str] = []
+
+    # -------------------------------------------------------------- isolation
+    def setup(self) -> None:
+        c = self.confine
+        linux = c.is_linux()
+        f = self.features
+        f["rlimits"] = True
+        f["user"] = self.root
+        f["mount"] = f["network"] = f["pid"] = False
+        if linux:
+            with contextlib.suppress(OSError):
+                # orphans of a child (a daemonised grandchild) come back to us to be killed
+                c.prctl(c.PR_SET_CHILD_SUBREAPER, 1)
+        if not (linux and self.root):
+            return
+        try:
+            c.unshare(c.CLONE_NEWNS)
+            c.mount(None, "/", None, c.MS_REC | c.MS_PRIVATE)
+            self.base = tempfile.mkdtemp(prefix="grader-sandbox-root-")
+            c.build_template_root(self.base, _python_dirs(), _hidden_dirs())
+            f["mount"] = True
+        except OSError as exc:
+            self.notes.append(f"private file system view unavailable: {exc}")
+        try:
+            # one empty network namespace for this zygote and all its children: not even a
+            # loopback interface is up, so connect() to any address fails
+            c.unshare(c.CLONE_NEWNET | c.CLONE_NEWUTS)
+            with contextlib.suppress(OSError):
+                socket.sethostname("sandbox")
+            f["network"] = True
+        except OSError as exc:
+            self.notes.append(f"network namespace unavailable: {exc}")
+        try:
+            self.pidns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            c.unshare(c.CLONE_NEWPID)
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if os.getpid() == 1 else 1)
+            c.setns(self.pidns_fd, c.CLONE_NEWPID)
+            _, status = os.waitpid(pid, 0)
+            f["pid"] = os.waitstatus_to_exitcode(status) == 0
+        except OSError as exc:
+            self.notes.append(f"pid namespace unavailable: {exc}")
+
+    def isolation(self) -> dict[str, Any]:
+        return {"features": self.features, "notes": self.notes, "platform": sys.platform}
+
+    # -------------------------------------------------------------- protocol
+    def send(self, obj: dict[str, Any]) -> None:
+        self.ctl.sendall((json.dumps(obj) + "\n").encode())
+
+    def serve_forever(self) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        os.set_blocking(wake_r, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(wake_w)
+        self.wake_fds = (wake_r, wake_w)
+        self.send({"event": "ready", "isolation": self.isolation(), "root": self.base})
+        while True:
+            try:
+                ready, _, _ = select.select([self.ctl, wake_r], [], [])
+            except InterruptedError:
+                continue
+            if wake_r in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_r, 4096)
+                self.reap()
+            if self.ctl in ready:
+                data, fds, _flags, _addr = socket.recv_fds(self.ctl, 1 << 16, 8)
+                self.pending_fds.extend(fds)
+                if not data:
+                    return
+                self.buffer += data
+                while b"\n" in self.buffer:
+                    line, self.buffer = self.buffer.split(b"\n", 1)
+                    fds, self.pending_fds = self.pending_fds, []
+                    self.handle(json.loads(line), fds)
+
+    def handle(self, msg: dict[str, Any], fds: list[int]) -> None:
+        op = msg.get("op")
+        if op == "spawn":
+            try:
+                pid = self.spawn(msg, fds)
+            except Exception as exc:  # noqa: BLE001 - report, keep serving
+                self.send({"event": "spawn_error", "message": f"{type(exc).__name__}: {exc}"})
+            else:
+                self.send({"event": "spawned", "pid": pid})
+            finally:
+                for fd in fds:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        elif op == "kill":
+            self.kill(int(msg["pid"]))
+        else:
+            for fd in fds:
+                os.close(fd)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.exited(pid, status, usage)
+
+    def exited(self, pid: int, status: int, usage: Any) -> None:
+        if pid not in self.children:
+            return  # an orphaned grandchild handed to us as subreaper
+        scratch = self.children.pop(pid)
+        if not self.features["pid"]:
+            self.kill_strays(pid)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        cpu = usage.ru_utime + usage.ru_stime
+        self.send({"event": "exited", "pid": pid, "status": status, "cpu": cpu})
+
+    def kill(self, pid: int) -> None:
+        if pid not in self.children:
+            return  # already reaped: its "exited" has been sent
+        # The child leads its own process group; in a pid namespace killing its init kills
+        # every process in it, without one the group (and strays found below) must go.
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except ChildProcessError:
+            return
+        self.exited(pid, status, usage)
+
+    def kill_strays(self, pid: int) -> None:
+        """Without a pid namespace: kill the group, and anything reparented to us."""
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        me = os.getpid()
+        for _ in range(20):
+            strays = [p for p in _children_of(me) if p not in self.children]
+            if not strays:
+                return
+            for p in strays:
+                with contextlib.suppress(OSError):
+                    os.kill(p, signal.SIGKILL)
+            for p in strays:
+                with contextlib.suppress(OSError):
+                    os.waitpid(p, 0)
+
+    def spawn(self, msg: dict[str, Any], fds: list[int]) -> int:
+        if len(fds) != 3:
+            raise ValueError("spawn needs three file descriptors")
+        c = self.confine
+        scratch = None
+        if not self.features["mount"]:
+            scratch = tempfile.mkdtemp(prefix="grader-run-")
+            if self.root:
+                os.chown(scratch, c.NOBODY, c.NOBODY)
+        use_pidns = self.features["pid"]
+        if use_pidns:
+            c.unshare(c.CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        finally:
+            if use_pidns and os.getpid() != 1:
+                # back to our own pid namespace for the next child (the next fork would
+                # otherwise try to join the dead namespace of this one)
+                c.setns(self.pidns_fd, c.CLONE_NEWPID)
+        if pid == 0:
+            self.child_main(msg, fds, scratch)
+        self.children[pid] = scratch
+        return pid
+
+    # -------------------------------------------------------------- in the child
+    def child_main(self, msg: dict[str, Any], fds: list[int], scratch: str | None) -> NoReturn:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        c = self.confine
+        serving = False
+        answer_fd = fds[1]
+        try:
+            os.setsid()
+            if c.is_linux():
+                c.die_with_parent()
+            request_fd, answer_fd, handin_fd = fds
+            request = json.loads(_read_all(request_fd, MAX_REQUEST_BYTES))
+            source = _read_all(handin_fd, MAX_SOURCE_BYTES)
+            limits = msg.get("limits", {})
+            name = str(msg.get("name", "submission.py"))
+            scratch_mb = max(4, int(limits.get("max_file_mb", 16)) * 2)
+            if self.features["mount"] and self.base:
+                module_path = c.enter_private_root(self.base, name, source, scratch_mb)
+                home = "/sandbox"
+            else:
+                assert scratch is not None
+                module_path = c.write_handin(scratch, name, source, c.NOBODY if self.root else None)
+                os.chdir(scratch)
+                home = scratch
+            # fds: 0-2 to /dev/null (student prints at the fd level go nowhere), answers on 3
+            high = os.dup(answer_fd) if answer_fd < 10 else answer_fd
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(devnull, target)
+            os.dup2(high, 3)
+            os.closerange(4, 1 << 16)
+            answer_fd = 3
+            nproc_base = 0 if self.root else c.count_user_processes(os.getuid())
+            c.set_rlimits(limits, nproc_base=nproc_base)
+            if self.root:
+                c.drop_privileges(c.NOBODY)
+            if c.is_linux():
+                c.no_new_privs()
+                c.die_with_parent()  # cleared by the uid change above: set it again
+            os.environ.clear()
+            os.environ.update(
+                {
+                    "HOME": home,
+                    "TMPDIR": "/tmp" if self.features["mount"] else home,
+                    "PATH": "/usr/bin:/bin",
+                    "LANG": "C.UTF-8",
+                    "OPENBLAS_NUM_THREADS": "1",
+                    "OMP_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1",
+                }
+            )
+            tempfile.tempdir = None
+            # a write beyond RLIMIT_FSIZE fails with EFBIG (reported in words) instead of
+            # killing the process with SIGXFSZ
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            request["module_path"] = module_path
+            serving = True
+            self.child.serve(request, self.child.Channel(answer_fd))
+        except BaseException as exc:  # noqa: BLE001
+            if not serving:
+                with contextlib.suppress(BaseException):
+                    self.child.Channel(answer_fd).send(
+                        {"event": "sandbox_error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+                    )
+                os._exit(70)
+            os._exit(71)
+        os._exit(0)
+
+    def close(self) -> None:
+        for pid in list(self.children):
+            self.kill(pid)
+        if self.base:
+            with contextlib.suppress(OSError):
+                self.confine.umount2(self.base, self.confine.MNT_DETACH)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.base)
+
+
+def _children_of(ppid: int) -> list[int]:
+    out = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+            fields = stat[stat.rindex(b")") + 2 :].split()
+            if int(fields[1]) == ppid:
+                out.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _grader_package_dir() -> str:
+    return os.path.dirname(HERE)
+
+
+def _hidden_dirs() -> list[str]:
+    return [_grader_package_dir()]
+
+
+def _python_dirs() -> list[str]:
+    """Directories the interpreter needs: its prefixes and the import path, minus the
+    grader's own checkout (which may sit on sys.path when run from a source tree)."""
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    candidates.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            candidates.add(entry)
+        elif entry and os.path.isfile(entry):  # a zip on the path
+            candidates.add(os.path.dirname(entry))
+    checkout = os.path.dirname(_grader_package_dir())
+    installed = os.path.basename(checkout) in ("site-packages", "dist-packages")
+    out = []
+    for d in candidates:
+        real = os.path.realpath(d)
+        if not installed and (real == checkout or checkout.startswith(real.rstrip("/") + "/")):
+            continue
+        out.append(real)
+    return out
+
+
+def main() -> None:
+    ctl_fd, parent_pid = int(sys.argv[1]), int(sys.argv[2])
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"  # before numpy: forking a process with BLAS threads deadlocks
+    ctl = socket.socket(fileno=ctl_fd)
+    confine = _load("confine")
+    if confine.is_linux():
+        confine.die_with_parent()
+    if os.getppid() != parent_pid:
+        os._exit(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    child = _load("child")
+    for mod in ("numpy", "sympy"):
+        __import__(mod)
+    zygote = Zygote(ctl, confine, child)
+    try:
+        zygote.setup()
+        zygote.serve_forever()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        zygote.close()
+
+
+if __name__ == "__main__":
+    main()
