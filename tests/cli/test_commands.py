@@ -1,0 +1,38 @@
+"""What does each command print and return?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.cli import main
+from tests.conftest import SHEET06
+
+
+def test_validate_passes_on_sheet06(capsys) -> None:  # noqa: ANN001
+    assert main(["validate", str(SHEET06)]) == 0
+    out = capsys.readouterr().out
+    assert "scores 20/20 on the auto-graded tasks" in out and "6.1b waiting as manual" in out
+
+
+def test_validate_and_grade_exit_2_on_a_broken_sheet(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    sheet = tmp_path / "broken.yaml"
+    sheet.write_text("id: s\ntasks:\n  - id: 1\n    points: 1\n    checks:\n      - kind: nope\n        name: f\n        points: 1\n")
+    assert main(["validate", str(sheet)]) == 2
+    err = capsys.readouterr().err
+    assert f"{sheet}:6: tasks[0].checks[0]" in err and "unknown check kind 'nope'" in err
+    assert main(["grade", str(sheet), str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert main(["grade", str(SHEET06), str(tmp_path / "missing")]) == 2
+    assert main(["frobnicate"]) == 2
+
+
+def test_template_lists_every_name(capsys) -> None:  # noqa: ANN001
+    assert main(["template", str(SHEET06)]) == 0
+    out = capsys.readouterr().out
+    compile(out, "template.py", "exec")
+    for name in ["likelihood", "mle_gaussian", "sigmoid_derivative", "TAYLOR_COEFFICIENTS", "forward",
+                 "PREDICTED_CLASS", "N_PARAMETERS", "gradients", "AUTHORS"]:
+        assert name in out
