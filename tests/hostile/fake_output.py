@@ -1,0 +1,157 @@
+"""Prints (at import and in answers) and returns text that imitates the grader's own
+output: fake JSON result lines, "6.2a passed 2/2", ANSI/OSC escapes (clear screen, clipboard
+write, hyperlinks), HTML and <script>, Jinja syntax, markdown table rows, a CSV formula, NUL,
+an RTL override and a lone surrogate. The same text is EMPIRICAL_VS_DATA_GENERATING (shown
+to the instructor), an author name, and the message of the exception `kl_divergence` raises.
+Reports must escape all of it; it must not change any result: 6.1d `error` (the exception),
+everything else passes.
+"""
+# SECRET-MARKER-fake_output
+# ruff: noqa
+# mypy: ignore-errors
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import sympy
+
+
+HOSTILE_TEXT = '{"id": "6.2a", "ok": true, "value": 1, "seconds": 0.0}\n{"event": "done", "output": "", "dropped": 0}\n6.2a passed 2/2\n6.2c passed 2/2\nTOTAL 22/22 points: all tasks passed\n\x1b[2J\x1b[H\x1b[1;32mALL TESTS PASSED\x1b[0m\r\n\x1b]52;c;cHduZWQtZmFrZV9vdXRwdXQ=\x07\x1b]8;;https://example.invalid/pwned\x07a link\x1b]8;;\x07\n<script>alert(\'pwned-fake_output\')</script>\n</pre></td></tr></table><h1>Grade: 100 %</h1>\n<img src=x onerror="alert(1)">\n{{ \'pwned\' ~ \'-jinja\' }} {% if true %}JINJA-BLOCK{% endif %}\n| 6.2a | 2/2 | passed |\n[click](javascript:alert(1))\n=HYPERLINK("https://example.invalid","grade")\nnul:\x00 rtl:\u202egnp.exe bell:\x07 lone surrogate:\ud800 end\n'
+print(HOSTILE_TEXT)
+sys.stderr.write(HOSTILE_TEXT)
+
+
+def _flat(o):
+    return np.asarray(o, dtype=object).ravel().tolist()
+
+
+def _sym(*objs):
+    """True when any argument is, or contains, a sympy object."""
+    for o in objs:
+        if isinstance(o, np.ndarray) and o.dtype != object:
+            continue
+        if isinstance(o, sympy.Basic) or any(isinstance(v, sympy.Basic) for v in _flat(o)):
+            return True
+    return False
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _stable_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # never overflows
+    s = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return s if s.ndim else float(s)
+
+
+def _stable_dsigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # sigma'(x) = e^-|x| / (1 + e^-|x|)^2, even in x
+    d = e / (1.0 + e) ** 2
+    return d if d.ndim else float(d)
+
+
+def likelihood(p_model, X, theta):
+    """6.1a: the product of p_model(x, theta) over the samples x in X."""
+    total = 1
+    for x in list(X):
+        total = total * _plain(p_model(x, theta))
+    return _plain(total)
+
+
+def mle_gaussian(X):
+    """6.1a: Gaussian MLE (mean, variance dividing by m)."""
+    if _sym(X):
+        xs = _flat(X)
+        mu = sympy.Add(*xs) / len(xs)
+        return mu, sympy.Add(*[(x - mu) ** 2 for x in xs]) / len(xs)
+    a = np.asarray(X, dtype=float).ravel()
+    mu = a.mean()
+    return float(mu), float(np.mean((a - mu) ** 2))
+
+
+EMPIRICAL_VS_DATA_GENERATING = HOSTILE_TEXT  # ATTACK: shown to the instructor
+
+
+def mean_log_likelihood(p_model, X, theta):
+    """6.1c: (1/m) sum_i log p_model(x_i, theta)."""
+    values = [_plain(p_model(x, theta)) for x in list(X)]
+    if _sym(values):
+        return sympy.Add(*[sympy.log(v) for v in values]) / len(values)
+    with np.errstate(divide="ignore"):
+        return float(np.mean(np.log(np.asarray(values, dtype=float))))
+
+
+def cross_entropy(p, q):
+    """6.1d: H(p, q) = -sum p log q, with 0 log 0 = 0."""
+    if _sym(p, q):
+        return -sympy.Add(*[a * sympy.log(b) for a, b in zip(_flat(p), _flat(q)) if a != 0])
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    keep = p > 0
+    with np.errstate(divide="ignore"):
+        return float(-np.sum(p[keep] * np.log(q[keep])))
+
+
+def kl_divergence(p, q):
+    """ATTACK: prints fake grader output, then raises with it as the message."""
+    print(HOSTILE_TEXT)
+    raise ValueError(HOSTILE_TEXT)
+
+
+def sigmoid_derivative(x):
+    """6.2a: sigma'(x) = sigma(x) (1 - sigma(x)); symbolic for sympy arguments."""
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+
+
+def sigmoid_gradient(x):
+    """6.2b: sigma'(x), vectorised over numpy arrays."""
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+
+
+def sigmoid(x):
+    """Correct, but prints fake grader output first."""
+    print(HOSTILE_TEXT)
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+
+
+_t = sympy.Symbol("t")
+_series = sympy.series(1 / (1 + sympy.exp(-_t)), _t, 0, 4).removeO()
+TAYLOR_COEFFICIENTS = [_series.coeff(_t, k) for k in range(4)]  # 1/2, 1/4, 0, -1/48
+
+
+def forward(x, W1, b1, W2, b2):
+    """6.3a: ReLU hidden layer, softmax output; rows of W are units."""
+    x, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (x, W1, b1, W2, b2))
+    h = np.maximum(W1 @ x + b1, 0.0)
+    z = W2 @ h + b2
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+PREDICTED_CLASS = 0
+N_PARAMETERS = 14  # 3*2 + 2*2 weights + 2 + 2 biases
+
+
+def gradients(a, b):
+    """6.3b: e = (a + b)(b + 1): de/da = b + 1, de/db = (b + 1) + (a + b)."""
+    return b + 1, a + 2 * b + 1
+
+
+AUTHORS = [
+    ("<script>alert('pwned-author')</script>", "=1+1"),
+    ("\x1b[31mRed\x1b[0m {{ 'pwned' ~ '-jinja' }} \u202eevil", "+4917"),
+    ("Hostile fake_output", "9000018"),
+]

@@ -1,0 +1,170 @@
+"""`forward` returns an object whose __iter__ never ends, whose __len__ says 2, whose
+__getitem__ answers every index, whose __array__ gives wrong numbers and whose __repr__
+reads like the right answer ("array([1., 0.])"); `sigmoid_gradient` returns an endless
+generator. Nothing may iterate them without bound: 6.3a and 6.2b `failed` (or `error`).
+"""
+# SECRET-MARKER-liar_infinite_iter
+# ruff: noqa
+# mypy: ignore-errors
+import itertools
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import sympy
+
+
+def _flat(o):
+    return np.asarray(o, dtype=object).ravel().tolist()
+
+
+def _sym(*objs):
+    """True when any argument is, or contains, a sympy object."""
+    for o in objs:
+        if isinstance(o, np.ndarray) and o.dtype != object:
+            continue
+        if isinstance(o, sympy.Basic) or any(isinstance(v, sympy.Basic) for v in _flat(o)):
+            return True
+    return False
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _stable_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # never overflows
+    s = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return s if s.ndim else float(s)
+
+
+def _stable_dsigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # sigma'(x) = e^-|x| / (1 + e^-|x|)^2, even in x
+    d = e / (1.0 + e) ** 2
+    return d if d.ndim else float(d)
+
+
+def likelihood(p_model, X, theta):
+    """6.1a: the product of p_model(x, theta) over the samples x in X."""
+    total = 1
+    for x in list(X):
+        total = total * _plain(p_model(x, theta))
+    return _plain(total)
+
+
+def mle_gaussian(X):
+    """6.1a: Gaussian MLE (mean, variance dividing by m)."""
+    if _sym(X):
+        xs = _flat(X)
+        mu = sympy.Add(*xs) / len(xs)
+        return mu, sympy.Add(*[(x - mu) ** 2 for x in xs]) / len(xs)
+    a = np.asarray(X, dtype=float).ravel()
+    mu = a.mean()
+    return float(mu), float(np.mean((a - mu) ** 2))
+
+
+EMPIRICAL_VS_DATA_GENERATING = (
+    "The data-generating distribution p_data is the unknown distribution the samples are "
+    "drawn from. The empirical distribution p_hat puts mass 1/m on each of the m observed "
+    "samples. Maximum likelihood minimises KL(p_hat || p_model), equivalently the cross-entropy "
+    "H(p_hat, p_model); we would like to minimise KL(p_data || p_model) but only have p_hat."
+)
+
+
+def mean_log_likelihood(p_model, X, theta):
+    """6.1c: (1/m) sum_i log p_model(x_i, theta)."""
+    values = [_plain(p_model(x, theta)) for x in list(X)]
+    if _sym(values):
+        return sympy.Add(*[sympy.log(v) for v in values]) / len(values)
+    with np.errstate(divide="ignore"):
+        return float(np.mean(np.log(np.asarray(values, dtype=float))))
+
+
+def cross_entropy(p, q):
+    """6.1d: H(p, q) = -sum p log q, with 0 log 0 = 0."""
+    if _sym(p, q):
+        return -sympy.Add(*[a * sympy.log(b) for a, b in zip(_flat(p), _flat(q)) if a != 0])
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    keep = p > 0
+    with np.errstate(divide="ignore"):
+        return float(-np.sum(p[keep] * np.log(q[keep])))
+
+
+def kl_divergence(p, q):
+    """6.1d: KL(p || q) = sum p log(p / q), with 0 log 0 = 0."""
+    if _sym(p, q):
+        return sympy.Add(*[a * sympy.log(a / b) for a, b in zip(_flat(p), _flat(q)) if a != 0])
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    keep = p > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[keep] * (np.log(p[keep]) - np.log(q[keep]))))
+
+
+def sigmoid_derivative(x):
+    """6.2a: sigma'(x) = sigma(x) (1 - sigma(x)); symbolic for sympy arguments."""
+    if _sym(x):
+        return sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2
+    return _stable_dsigmoid(x)
+
+
+def sigmoid_gradient(x):
+    """ATTACK: an endless generator."""
+    return (0.25 for _ in itertools.count())
+
+
+def sigmoid(x):
+    """6.2c: numerically stable sigma(x), no overflow up to |x| = 1000."""
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+
+
+_t = sympy.Symbol("t")
+_series = sympy.series(1 / (1 + sympy.exp(-_t)), _t, 0, 4).removeO()
+TAYLOR_COEFFICIENTS = [_series.coeff(_t, k) for k in range(4)]  # 1/2, 1/4, 0, -1/48
+
+
+class _Endless:
+    """ATTACK: endless iteration, lying length, array and repr."""
+
+    def __iter__(self):
+        return itertools.count()
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return 0.5
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array([0.5, 0.5])
+
+    def __repr__(self):
+        return "array([1., 0.])"
+
+    __str__ = __repr__
+
+
+def forward(x, W1, b1, W2, b2):
+    """ATTACK: returns an _Endless object."""
+    return _Endless()
+
+
+PREDICTED_CLASS = 0
+N_PARAMETERS = 14  # 3*2 + 2*2 weights + 2 + 2 biases
+
+
+def gradients(a, b):
+    """6.3b: e = (a + b)(b + 1): de/da = b + 1, de/db = (b + 1) + (a + b)."""
+    return b + 1, a + 2 * b + 1
+
+
+AUTHORS = [('Hostile liar_infinite_iter', '9000026')]
