@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -197,6 +199,8 @@ class _BaseChild:
     """A running child: reads JSON lines from its answer pipe until a deadline."""
 
     fd: int
+    #: (id on the wire, probe) in the order the child answers them
+    wired: list[tuple[str, Probe]]
     selector: selectors.BaseSelector
     buffer: bytes
 
@@ -226,7 +230,16 @@ class _BaseChild:
 class _ForkedChild(_BaseChild):
     """A child forked by the fork server; its answers come straight to us."""
 
-    def __init__(self, zygote: _Zygote, pid: int, fd: int, limits: Limits, cpu_limit: int) -> None:
+    def __init__(
+        self,
+        zygote: _Zygote,
+        pid: int,
+        fd: int,
+        limits: Limits,
+        cpu_limit: int,
+        wired: list[tuple[str, Probe]],
+    ) -> None:
+        self.wired = wired
         self.zygote = zygote
         self.pid = pid
         self.fd = fd
@@ -311,7 +324,15 @@ class _ForkedChild(_BaseChild):
 class _FreshChild(_BaseChild):
     """Fallback without fork server: a fresh interpreter per child (about 1 s each)."""
 
-    def __init__(self, path: Path, request: dict[str, Any], limits: Limits, cpu_limit: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        request: dict[str, Any],
+        limits: Limits,
+        cpu_limit: int,
+        wired: list[tuple[str, Probe]],
+    ) -> None:
+        self.wired = wired
         read_fd, write_fd = os.pipe()
         self.limits = limits
         self.cpu_limit = cpu_limit
@@ -469,17 +490,13 @@ class _Zygote:
             self.info = msg
         return self.info
 
-    def spawn(
-        self, name: str, limits: dict[str, Any], request: bytes, handin_fd: int
-    ) -> tuple[int, int]:
+    def spawn(self, settings: dict[str, Any], probes: bytes, handin_fd: int) -> tuple[int, int]:
         """Fork a child; return its pid and the read end of its answer pipe."""
         self.wait_ready()
-        req_fd = _anonymous_file(request)
+        req_fd = _anonymous_file(probes)
         read_fd, write_fd = os.pipe()
         try:
-            self._send(
-                {"op": "spawn", "name": name, "limits": limits}, [req_fd, write_fd, handin_fd]
-            )
+            self._send(dict(settings, op="spawn"), [req_fd, write_fd, handin_fd])
         except _ZygoteDied:
             os.close(read_fd)
             raise
@@ -539,16 +556,25 @@ class _Zygote:
 
 
 def _anonymous_file(data: bytes) -> int:
+    """A read-only, unnamed file holding ``data`` (the child must not rewrite its probes)."""
     if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("grader-request", os.MFD_CLOEXEC)
+        fd = os.memfd_create("grader-probes", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        name = None
     else:  # pragma: no cover - macOS
         fd, name = tempfile.mkstemp()
-        os.unlink(name)
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
+    if name is None:
+        import fcntl
+
+        seals = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+        return fd
+    ro = os.open(name, os.O_RDONLY)  # pragma: no cover - macOS
+    os.unlink(name)  # pragma: no cover
+    os.close(fd)  # pragma: no cover
+    return ro  # pragma: no cover
 
 
 # ------------------------------------------------------------------ the sandbox
@@ -640,21 +666,33 @@ class Sandbox:
         self, path: Path, handin_fd: int, pending: Sequence[Probe], limits: Limits, cpu_left: float
     ) -> _BaseChild:
         child_limits = limits.for_child(cpu_left)
-        request = {
-            "probes": [p.to_json() for p in pending],
-            "import_timeout": limits.import_timeout,
-            "limits": child_limits,
-        }
+        # random ids on the wire, new for every child: a hand-in cannot know in advance which
+        # answers to forge (see _converse)
+        wired = [(secrets.token_hex(8), p) for p in pending]
+        probes = [dict(p.to_json(), id=wire_id) for wire_id, p in wired]
         zygote = self._ensure_zygote()
         if zygote is None:
             if not self._fork_server:
-                return _FreshChild(path, request, limits, child_limits["cpu_seconds"])
+                request = {
+                    "probes": probes,
+                    "import_timeout": limits.import_timeout,
+                    "limits": child_limits,
+                }
+                return _FreshChild(path, request, limits, child_limits["cpu_seconds"], wired)
             raise _ZygoteDied()
         try:
-            pid, fd = zygote.spawn(path.name, child_limits, json.dumps(request).encode(), handin_fd)
+            pid, fd = zygote.spawn(
+                {
+                    "name": path.name,
+                    "limits": child_limits,
+                    "import_timeout": limits.import_timeout,
+                },
+                json.dumps(probes).encode(),
+                handin_fd,
+            )
         except OSError as exc:
             raise _SandboxFailure(f"the sandbox could not start the hand-in: {exc}") from exc
-        return _ForkedChild(zygote, pid, fd, limits, child_limits["cpu_seconds"])
+        return _ForkedChild(zygote, pid, fd, limits, child_limits["cpu_seconds"], wired)
 
     def _run(self, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
         started = time.monotonic()
@@ -763,7 +801,8 @@ class Sandbox:
         (or fail) its own pending probes, which it could do by returning values anyway.
         """
         current: Probe | None = None
-        queue = [p for p in pending if p.id not in outcomes]
+        wire_id = ""
+        queue = list(child.wired)
         try:
             msg = child.next_message(
                 min(hard_deadline, time.monotonic() + limits.import_timeout + limits.grace)
@@ -797,18 +836,18 @@ class Sandbox:
                     raise _Stop(current, err)
                 event = msg.get("event")
                 if event == "start":
-                    if current is not None or not queue or msg.get("id") != queue[0].id:
+                    if current is not None or not queue or msg.get("id") != queue[0][0]:
                         raise ProtocolError("probe started out of order")
-                    current = queue.pop(0)
+                    wire_id, current = queue.pop(0)
                     continue
                 if event == "done":
                     if current is not None or queue:
                         raise ProtocolError("done before all probes were answered")
                     return None, str(msg.get("output", ""))[:MAX_OUTPUT]
-                if current is None or msg.get("id") != current.id:
+                if current is None or msg.get("id") != wire_id:
                     raise ProtocolError("answer for a probe that was not asked")
                 outcome = decode_outcome(msg)
-                outcomes[current.id] = outcome
+                outcomes[current.id] = dataclasses.replace(outcome, probe_id=current.id)
                 current = None
         except _ChildDied as died:
             raise _Stop(current, died.error) from None
@@ -824,7 +863,7 @@ class Sandbox:
                 fatal=True,
             ) from None
         except (ProtocolError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            bad = current or (queue[0] if queue else None)
+            bad = current or (queue[0][1] if queue else None)
             raise _Stop(bad, ProbeError("bad_value", f"unreadable answer: {exc}")) from None
 
 

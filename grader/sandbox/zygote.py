@@ -42,7 +42,6 @@ from typing import Any, NoReturn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
-MAX_REQUEST_BYTES = 256 * 1024 * 1024
 
 
 def _load(name: str) -> ModuleType:
@@ -268,8 +267,7 @@ class Zygote:
             os.setsid()
             if c.is_linux():
                 c.die_with_parent()
-            request_fd, answer_fd, handin_fd = fds
-            request = json.loads(_read_all(request_fd, MAX_REQUEST_BYTES))
+            probes_fd, answer_fd, handin_fd = fds
             source = _read_all(handin_fd, MAX_SOURCE_BYTES)
             limits = msg.get("limits", {})
             name = str(msg.get("name", "submission.py"))
@@ -282,13 +280,15 @@ class Zygote:
                 module_path = c.write_handin(scratch, name, source, c.NOBODY if self.root else None)
                 os.chdir(scratch)
                 home = scratch
-            # fds: 0-2 to /dev/null (student prints at the fd level go nowhere), answers on 3
+            # fds: 0-2 on /dev/null, answers on 3, the probe list (read after import) on 4
             high = os.dup(answer_fd) if answer_fd < 10 else answer_fd
+            high_probes = os.dup(probes_fd) if probes_fd < 10 else probes_fd
             devnull = os.open(os.devnull, os.O_RDWR)
             for target in (0, 1, 2):
                 os.dup2(devnull, target)
             os.dup2(high, 3)
-            os.closerange(4, 1 << 16)
+            os.dup2(high_probes, 4)
+            os.closerange(5, 1 << 16)
             answer_fd = 3
             nproc_base = 0 if self.root else c.count_user_processes(os.getuid())
             c.set_rlimits(limits, nproc_base=nproc_base)
@@ -313,7 +313,12 @@ class Zygote:
             # a write beyond RLIMIT_FSIZE fails with EFBIG (reported in words) instead of
             # killing the process with SIGXFSZ
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            request["module_path"] = module_path
+            request = {
+                "module_path": module_path,
+                "probes_fd": 4,
+                "import_timeout": float(msg.get("import_timeout", 10.0)),
+                "limits": limits,
+            }
             serving = True
             self.child.serve(request, self.child.Channel(answer_fd))
         except BaseException as exc:  # noqa: BLE001
