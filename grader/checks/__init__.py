@@ -9,6 +9,7 @@ from __future__ import annotations
 from grader.checks.base import Check
 from grader.checks.expression import ExpressionCheck
 from grader.checks.function import FunctionCheck
+from grader.checks.graph_gradient import GraphGradientCheck
 from grader.checks.manual import ManualCheck
 from grader.checks.network import NetworkCheck
 from grader.checks.taylor import TaylorCheck
@@ -19,6 +20,7 @@ REGISTRY: dict[str, type[Check]] = {
     "taylor": TaylorCheck,
     "manual": ManualCheck,
     "network": NetworkCheck,
+    "graph_gradient": GraphGradientCheck,
 }
 
 __all__ = ["REGISTRY", "Check"]
