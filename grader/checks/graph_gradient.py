@@ -34,7 +34,7 @@ from pydantic import Field
 
 from grader.checks.answers import WrongType, as_expr, as_float, as_sequence
 from grader.checks.base import Check, Trial, describe_error, fmt
-from grader.judge.equivalence import equivalent
+from grader.judge.equivalence import Equivalence, equivalent
 from grader.results import CheckResult, Mistake
 from grader.sandbox.protocol import Outcome, Probe, Symbol
 from grader.sheet.common import CheckSpec, Model
@@ -116,6 +116,16 @@ def _range(domain: Any) -> tuple[float, float]:
     return {"positive": (0.1, 3.0), "nonnegative": (0.0, 3.0), "positive_integer": (1.0, 5.0)}.get(
         domain, (-3.0, 3.0)
     )
+
+
+def _equivalent(
+    given: sympy.Expr, reference: sympy.Expr, domains: Mapping[str, Any]
+) -> Equivalence | None:
+    """The judge's verdict; None when it failed (the numbers decide then)."""
+    try:
+        return equivalent(given, reference, domains=dict(domains), rtol=1e-9)
+    except Exception:  # noqa: BLE001 - a judge failure must not cost the student points
+        return None
 
 
 def _number(v: float) -> int | float:
@@ -361,8 +371,8 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             ]
             verdict = None
             if ans.exprs is not None:
-                verdict = equivalent(ans.exprs[j], self.reference[j], domains=domains, rtol=1e-9)
-                symbolic_used[j] = verdict.verdict != "undetermined"
+                verdict = _equivalent(ans.exprs[j], self.reference[j], domains)
+                symbolic_used[j] = verdict is not None and verdict.verdict != "undetermined"
             if verdict is not None and verdict.verdict == "equal":
                 general_ok[j] = all(numeric)  # numbers that disagree still count
             elif verdict is not None and verdict.verdict == "different":
@@ -465,7 +475,7 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             if alt.key == MISSING_PATH_KEY and any(a.key != MISSING_PATH_KEY for a in found):
                 continue  # the sheet's own message names it better
             if ans.exprs is not None:
-                if equivalent(ans.exprs[j], alt.expr, domains=domains, rtol=1e-9):
+                if _equivalent(ans.exprs[j], alt.expr, domains):
                     found.append(alt)
                 continue
             if not usable:
