@@ -378,7 +378,8 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             elif verdict is not None and verdict.verdict == "different":
                 general_ok[j] = False
                 if verdict.witness is not None and witness is None:
-                    witness = f"{what}: {verdict.witness}"
+                    where = ", ".join(f"{k} = {fmt(v)}" for k, v in verdict.witness.items())
+                    witness = f"{what} differs at {where}"
             else:
                 general_ok[j] = bool(points) and all(numeric) and given_ok[j]
             if given_ok[j] and general_ok[j]:
