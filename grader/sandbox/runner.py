@@ -807,18 +807,27 @@ class Sandbox:
             msg = child.next_message(
                 min(hard_deadline, time.monotonic() + limits.import_timeout + limits.grace)
             )
-            if msg is None:
-                err = ProbeError(
-                    "timeout", f"importing the hand-in took longer than {limits.import_timeout:g} s"
-                )
-                raise _Stop(None, None, import_error=err)
-            event = msg.get("event")
+        except _ChildDied as died:
+            # died while importing: every probe would die the same way, so it is the import's
+            kind = "timeout" if died.error.kind == "timeout" else "import"
+            raise _Stop(None, None, import_error=ProbeError(kind, died.error.message)) from None
+        except (ProtocolError, ValueError, RecursionError):
+            err = ProbeError("import", "wrote to the grader's answer channel while being imported")
+            raise _Stop(None, None, import_error=err) from None
+        if msg is None:
+            err = ProbeError(
+                "timeout", f"importing the hand-in took longer than {limits.import_timeout:g} s"
+            )
+            raise _Stop(None, None, import_error=err)
+        event = msg.get("event")
+        if event == "import_error":
+            return _import_error(msg), str(msg.get("output", ""))[:MAX_OUTPUT]
+        if event not in ("imported", "sandbox_error"):
+            err = ProbeError("import", "wrote to the grader's answer channel while being imported")
+            raise _Stop(None, None, import_error=err)
+        try:
             if event == "sandbox_error":
                 raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
-            if event == "import_error":
-                return _import_error(msg), str(msg.get("output", ""))[:MAX_OUTPUT]
-            if event != "imported":
-                raise ProtocolError("expected the import result first")
             while True:
                 now = time.monotonic()
                 probe_deadline = now + (current.timeout if current else 5.0) + limits.grace

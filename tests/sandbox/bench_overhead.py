@@ -16,7 +16,7 @@ import numpy as np
 from grader.sandbox.protocol import Probe
 from grader.sandbox.runner import Sandbox
 
-HAND_IN = '''
+HAND_IN = """
 import numpy as np
 import sympy as sp
 
@@ -30,7 +30,7 @@ def derivative(expr, var):
 
 def mean(xs):
     return float(np.mean(xs))
-'''
+"""
 
 
 def probes() -> list[Probe]:

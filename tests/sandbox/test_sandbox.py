@@ -1,0 +1,544 @@
+"""Hostile hand-ins against the sandbox: each one writes a small module into tmp_path.
+
+The tests share one fork server (module-scoped ``sandbox``); limits are kept small so the
+whole file runs in well under a minute. Time assertions are generous on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Limits, Sandbox, sandbox_isolation
+from grader.sandbox.protocol import Probe, Unsupported
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the sandbox needs POSIX")
+
+FAST = Limits(import_timeout=2.0, grace=0.5, total_timeout=30.0, memory_mb=1024, cpu_seconds=20)
+
+
+def full_isolation() -> bool:
+    return sandbox_isolation().level == "full"
+
+
+needs_full = pytest.mark.skipif(
+    "not full_isolation()", reason="needs full isolation (root on Linux with namespaces)"
+)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(limits=FAST) as sb:
+        yield sb
+
+
+def write(tmp_path: Path, source: str, name: str = "hand_in.py") -> Path:
+    """Write a (hostile) hand-in; ``source`` is dedented."""
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def call(name: str, *args: object, timeout: float = 1.0, pid: str | None = None) -> Probe:
+    return Probe(pid or name, name, args=tuple(args), timeout=timeout)
+
+
+GOOD = """
+import numpy as np
+
+N = 3
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+def double(x):
+    return 2 * x
+"""
+
+
+# ------------------------------------------------------------------ the basics
+def test_correct_hand_in_with_unicode_and_spaces_in_its_name(sandbox, tmp_path):
+    path = write(tmp_path / "Zoë Müller – abgabe", GOOD, "blatt 6 – lösung ü.py")
+    report = sandbox.run(
+        path, [call("sigmoid", np.array([0.0])), Probe("n", "N", op="value"), call("double", 21)]
+    )
+    assert report.import_error is None
+    assert report.outcomes["sigmoid"].ok and report.outcomes["sigmoid"].value.tolist() == [0.5]
+    assert report.outcomes["n"].value == 3
+    assert report.outcomes["double"].value == 42
+
+
+def test_isolation_report_is_honest():
+    report = sandbox_isolation()
+    assert report.level in ("full", "partial", "minimal")
+    assert report.summary.startswith("Sandbox isolation")
+    assert (report.level == "full") == (report.missing == ())
+    if os.name == "posix" and os.uname().sysname == "Linux" and os.geteuid() == 0:
+        # on this project's machines (root, Linux, namespaces) nothing may silently degrade
+        assert report.level == "full", report.summary
+
+
+def test_fresh_interpreter_fallback_still_answers(tmp_path):
+    path = write(tmp_path, GOOD)
+    with Sandbox(limits=FAST, fork_server=False) as fresh:
+        assert fresh.isolation.level == "minimal"
+        report = fresh.run(path, [call("double", 2)])
+    assert report.outcomes["double"].value == 4
+
+
+# ------------------------------------------------------------------ time
+def test_infinite_loop_at_import(sandbox, tmp_path):
+    path = write(
+        tmp_path, "while True:\n    try:\n        pass\n    except BaseException:\n        pass\n"
+    )
+    started = time.monotonic()
+    report = sandbox.run(path, [call("f"), call("g")])
+    assert report.import_error is not None and report.import_error.kind == "timeout"
+    assert all(o.error and o.error.kind == "timeout" for o in report.outcomes.values())
+    assert time.monotonic() - started < 20
+
+
+def test_infinite_loop_in_one_probe_others_still_answered(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import signal
+signal.signal(signal.SIGALRM, signal.SIG_IGN)   # defeat the in-process alarm
+
+def loop(x):
+    while True:
+        try:
+            pass
+        except BaseException:
+            pass
+""",
+    )
+    probes = [call("double", 1, pid="a"), call("loop", 1), call("double", 2, pid="b")]
+    report = sandbox.run(path, probes)
+    assert report.outcomes["a"].value == 2
+    assert report.outcomes["loop"].error.kind == "timeout"
+    assert "longer than 1 s" in report.outcomes["loop"].error.message
+    assert report.outcomes["b"].value == 4
+
+
+def test_sleep_times_out(sandbox, tmp_path):
+    path = write(tmp_path, GOOD + "\nimport time\ndef nap():\n    time.sleep(3600)\n")
+    report = sandbox.run(path, [call("nap", timeout=0.5), call("double", 5)])
+    assert report.outcomes["nap"].error.kind == "timeout"
+    assert report.outcomes["double"].value == 10
+
+
+def test_total_wall_timeout(tmp_path):
+    path = write(tmp_path, "import time\ndef nap(i):\n    time.sleep(3600)\n")
+    limits = Limits(total_timeout=2.5, grace=0.2, import_timeout=2.0)
+    with Sandbox(limits=limits) as sb:
+        started = time.monotonic()
+        report = sb.run(path, [call("nap", i, pid=f"n{i}", timeout=1.0) for i in range(10)])
+    assert time.monotonic() - started < 15
+    assert all(not o.ok for o in report.outcomes.values())
+    assert any("total time" in o.error.message for o in report.outcomes.values())
+
+
+def test_cpu_limit_per_hand_in(tmp_path):
+    path = write(tmp_path, "def burn(i):\n    while True:\n        pass\n")
+    limits = Limits(cpu_seconds=2, grace=0.3, total_timeout=30, max_restarts=20)
+    with Sandbox(limits=limits) as sb:
+        report = sb.run(path, [call("burn", i, pid=f"b{i}", timeout=0.8) for i in range(8)])
+    messages = [o.error.message for o in report.outcomes.values()]
+    assert any("CPU time" in m for m in messages), messages
+
+
+# ------------------------------------------------------------------ crashes and exits
+def test_deep_recursion_and_segfault(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import sys
+
+def recurse(n):
+    return recurse(n + 1)
+
+def segfault():
+    sys.setrecursionlimit(10**8)
+    def dive():
+        return list(map(lambda _: dive(), (0,)))
+    return dive()
+""",
+    )
+    probes = [call("recurse", 0), call("segfault", timeout=5), call("double", 3)]
+    report = sandbox.run(path, probes)
+    assert report.outcomes["recurse"].error.kind == "exception"
+    assert "recursed too deeply" in report.outcomes["recurse"].error.message
+    assert report.outcomes["segfault"].error.kind in ("crashed", "memory")
+    assert report.outcomes["double"].value == 6
+
+
+def test_sys_exit_and_os_exit_in_a_probe(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD + "\nimport os, sys\ndef leave():\n    sys.exit(3)\ndef vanish():\n    os._exit(0)\n",
+    )
+    probes = [call("leave"), call("vanish"), call("double", 4)]
+    report = sandbox.run(path, probes)
+    assert report.outcomes["leave"].error.message == (
+        "exited the program (sys.exit) while being graded"
+    )
+    assert report.outcomes["vanish"].error.kind == "crashed"
+    assert "exited the program" in report.outcomes["vanish"].error.message
+    assert report.outcomes["double"].value == 8
+
+
+@pytest.mark.parametrize("stmt", ["import sys\nsys.exit(0)", "import os\nos._exit(1)"])
+def test_exit_at_import(sandbox, tmp_path, stmt):
+    path = write(tmp_path, stmt + "\n")
+    report = sandbox.run(path, [call("f"), call("g")])
+    assert report.import_error is not None and report.import_error.kind == "import"
+    assert "exited the program" in report.import_error.message
+
+
+def test_keyboard_interrupt_and_base_exception(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+class Weird(BaseException):
+    pass
+
+def interrupt():
+    raise KeyboardInterrupt
+
+def weird():
+    raise Weird("boo")
+""",
+    )
+    report = sandbox.run(path, [call("interrupt"), call("weird"), call("double", 1)])
+    assert report.outcomes["interrupt"].error.kind == "exception"
+    assert report.outcomes["weird"].error.exception == "Weird"
+    assert report.outcomes["double"].value == 2
+
+
+# ------------------------------------------------------------------ resources
+def test_memory_bomb(tmp_path):
+    path = write(
+        tmp_path,
+        GOOD + "\nimport numpy as np\ndef bomb():\n    return len(bytearray(8 * 1024**3))\n"
+        "def np_bomb():\n    return np.ones(10**10).sum()\n",
+    )
+    with Sandbox(limits=Limits(memory_mb=512, grace=0.5)) as sb:
+        report = sb.run(path, [call("bomb"), call("np_bomb"), call("double", 1)])
+    for name in ("bomb", "np_bomb"):
+        err = report.outcomes[name].error
+        assert err.kind == "memory", err
+        assert err.message == "your code used more than 512 MB of memory"
+    assert report.outcomes["double"].value == 2
+
+
+def test_fork_bomb_is_bounded(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import os, time
+
+def bomb():
+    n = 0
+    while n < 10_000:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(3600)
+            os._exit(0)
+        n += 1
+    return n
+""",
+    )
+    report = sandbox.run(path, [call("bomb", timeout=5), call("double", 7)])
+    err = report.outcomes["bomb"].error
+    assert err is not None and "too many processes" in err.message, err
+    assert report.outcomes["double"].value == 14
+
+
+def test_disk_filler(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+def fill():
+    with open("big.bin", "wb") as fh:
+        for _ in range(200):
+            fh.write(b"x" * 1024 * 1024)
+""",
+    )
+    report = sandbox.run(path, [call("fill", timeout=5), call("double", 1)])
+    err = report.outcomes["fill"].error
+    assert err.kind == "output" and err.message == "wrote more than 16 MB to disk", err
+    assert report.outcomes["double"].value == 2
+
+
+def test_too_many_open_files(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + "\nimport os\ndef hog():\n    return [os.open(os.devnull, 0) for _ in range(100000)]\n",
+    )
+    report = sandbox.run(path, [call("hog"), call("double", 1)])
+    assert "too many files" in report.outcomes["hog"].error.message
+    assert report.outcomes["double"].value == 2
+
+
+def test_huge_print_does_not_flood_the_grader(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import os, sys
+
+def flood():
+    print("x" * 100_000_000)
+    chunk = b"y" * (1 << 20)
+    for _ in range(300):
+        os.write(1, chunk)
+        os.write(2, chunk)
+    sys.__stdout__.write("z" * 1000)
+    return 1
+""",
+    )
+    started = time.monotonic()
+    report = sandbox.run(path, [call("flood", timeout=20), call("double", 1)])
+    assert time.monotonic() - started < 30
+    assert report.outcomes["flood"].value == 1
+    assert len(report.output) <= 65536
+    assert report.outcomes["double"].value == 2
+
+
+# ------------------------------------------------------------------ escaping
+@needs_full
+def test_killing_parent_and_groups_cannot_reach_the_grader(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import os, signal
+
+def attack():
+    done = []
+    for target in (os.getppid(), os.getpgid(0)):
+        for fn in (os.kill, os.killpg):
+            try:
+                fn(target, signal.SIGKILL)
+                done.append(target)
+            except OSError:
+                pass
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    return done
+""",
+    )
+    report = sandbox.run(path, [call("attack"), call("double", 9)])
+    assert report.outcomes["double"].value == 18
+    # the grader (this process) and the fork server are alive and still serve
+    assert (
+        sandbox.run(write(tmp_path, GOOD, "again.py"), [call("double", 1)]).outcomes["double"].value
+        == 2
+    )
+
+
+@needs_full
+def test_secrets_next_to_the_hand_in_are_invisible(sandbox, tmp_path):
+    secret = "SECRET-" + uuid.uuid4().hex
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "secret.txt").write_text(secret)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "their_hand_in.py").write_text(f"# {secret}\n")
+    repo_file = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    path = write(
+        tmp_path / "mine",
+        GOOD
+        + """
+import os
+
+def read(p):
+    try:
+        with open(p) as fh:
+            return fh.read()
+    except OSError as exc:
+        return "failed: " + type(exc).__name__
+
+def listing(p):
+    try:
+        return sorted(os.listdir(p))
+    except OSError as exc:
+        return "failed: " + type(exc).__name__
+""",
+    )
+    targets = [
+        str(tmp_path / "mine" / "secret.txt"),
+        str(tmp_path / "other" / "their_hand_in.py"),
+        "secret.txt",
+        "../secret.txt",
+        "../other/their_hand_in.py",
+        str(repo_file),
+        "/etc/shadow",
+    ]
+    probes = [call("read", t, pid=f"r{i}") for i, t in enumerate(targets)]
+    probes += [call("listing", d, pid=d) for d in ("/", "/root", "/sandbox", "/tmp", "/work")]
+    report = sandbox.run(path, probes)
+    for i, target in enumerate(targets):
+        value = report.outcomes[f"r{i}"].value
+        assert isinstance(value, str) and value.startswith("failed"), (target, value)
+    assert report.outcomes["/sandbox"].value == ["hand_in.py"]
+    assert report.outcomes["/tmp"].value == []
+    assert report.outcomes["/work"].value.startswith("failed")
+    assert report.outcomes["/root"].value in ([".pyenv"], [], "failed: PermissionError") or (
+        not str(os.path.realpath(os.sys.prefix)).startswith("/root")
+    )
+    assert "home" not in report.outcomes["/"].value
+
+
+@needs_full
+def test_writes_to_tmp_and_parent_dir_stay_inside(sandbox, tmp_path):
+    name = "grader-escape-" + uuid.uuid4().hex
+    path = write(
+        tmp_path / "mine",
+        GOOD
+        + """
+def scribble(name, host_dir):
+    results = []
+    for target in ("/tmp/" + name, "../" + name, host_dir + "/" + name, name):
+        try:
+            with open(target, "w") as fh:
+                fh.write("escaped")
+            results.append("wrote " + target)
+        except OSError as exc:
+            results.append("failed " + type(exc).__name__)
+    return results
+""",
+    )
+    report = sandbox.run(path, [call("scribble", name, str(tmp_path))])
+    assert report.outcomes["scribble"].ok
+    assert not Path("/tmp", name).exists()
+    assert not (tmp_path / name).exists()
+    assert not (tmp_path / "mine" / name).exists()
+    assert list((tmp_path / "mine").iterdir()) == [path]
+
+
+@needs_full
+def test_network_to_a_local_listener_fails(sandbox, tmp_path):
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    path = write(
+        tmp_path,
+        GOOD
+        + """
+import socket
+
+def connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return "connected"
+    except OSError as exc:
+        return "failed: " + type(exc).__name__
+""",
+    )
+    try:
+        report = sandbox.run(path, [call("connect", port, timeout=3)])
+        # a connection would sit in the backlog even without accept(): none may be there
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    finally:
+        server.close()
+    assert report.outcomes["connect"].value.startswith("failed"), report.outcomes["connect"]
+
+
+def test_lying_objects_reach_the_parent_as_plain_data(sandbox, tmp_path):
+    marker = tmp_path / "reduce-ran"
+    path = write(
+        tmp_path,
+        GOOD
+        + f"""
+import os
+
+class Liar(float):
+    def __eq__(self, other):
+        return True
+    def __float__(self):
+        return 42.0
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+    def __repr__(self):
+        return "0.5"
+
+class Box:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+
+def liar():
+    return Liar(0.5)
+
+def box():
+    return [Box(), Box()]
+""",
+    )
+    report = sandbox.run(path, [call("liar"), call("box")])
+    assert isinstance(report.outcomes["liar"].value, Unsupported)
+    assert report.outcomes["liar"].value != 0.5
+    assert all(isinstance(v, Unsupported) for v in report.outcomes["box"].value)
+    assert not marker.exists()
+
+
+def test_forged_protocol_lines_are_not_accepted(sandbox, tmp_path):
+    path = write(
+        tmp_path,
+        """
+import json, os
+lines = [{"event": "imported"}, {"event": "start", "id": "double"},
+         {"id": "double", "ok": True, "value": 42}, {"event": "done"}]
+for fd in range(3, 6):
+    try:
+        os.write(fd, "".join(json.dumps(m) + "\\n" for m in lines).encode())
+    except OSError:
+        pass
+
+def double(x):
+    return -1
+""",
+    )
+    report = sandbox.run(path, [call("double", 21)])
+    assert report.outcomes["double"].value != 42
+
+
+def test_grader_survives_the_fork_server_being_killed(tmp_path):
+    path = write(tmp_path, GOOD + "\nimport time\ndef nap():\n    time.sleep(2)\n    return 1\n")
+    with Sandbox(limits=FAST) as sb:
+        assert sb.run(path, [call("double", 1)]).outcomes["double"].value == 2
+        zygote = sb._zygote
+        assert zygote is not None
+        killer = threading.Timer(0.5, lambda: os.kill(zygote.proc.pid, signal.SIGKILL))
+        killer.start()
+        report = sb.run(path, [call("nap", timeout=5), call("double", 2)])
+        killer.join()
+        assert report.outcomes["nap"].error.kind == "sandbox"
+        assert report.outcomes["double"].value == 4
+        # and between runs
+        os.kill(sb._zygote.proc.pid, signal.SIGKILL)
+        time.sleep(0.1)
+        assert sb.run(path, [call("double", 3)]).outcomes["double"].value == 6
