@@ -18,7 +18,9 @@ _ANSI = re.compile(
 )
 # C0/C1 controls except tab and newline, DEL, and invisible characters that reorder or hide
 # text (bidi overrides: "Trojan source"), which could make a fake message look genuine.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]"
+)
 _SPACES = re.compile(r"\s+")
 
 

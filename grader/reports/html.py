@@ -148,7 +148,12 @@ def _check_view(check: CheckResult, ident: str, instructor: bool) -> CheckView:
         mistakes=mistakes,
         expected=None if view.hidden else expected,
         given=None if view.hidden else given,
-        witness="" if view.hidden or view.passed else clean(view.witness, limit=TEXT_LIMIT),
+        # the witness is often already part of a feedback sentence: say it once
+        witness=""
+        if view.hidden
+        or view.passed
+        or any(view.witness and view.witness in f for f in view.feedback)
+        else clean(view.witness, limit=TEXT_LIMIT),
         error=error,
         undetermined=view.undetermined,
         pending=view.undetermined or (is_manual and view.method != "manual-scored"),
