@@ -278,17 +278,15 @@ def _matches_array(value: Any, cand: Candidate) -> bool:
 def summarise(check: Check[Any], parts: Sequence[Part], *, method: str = "numeric") -> CheckResult:
     """One ``CheckResult`` from weighted sub-checks: points, feedback, named mistakes."""
     total = sum(p.weight for p in parts if p.verdicts) or 1.0
-    fraction = (
+    fraction = float(
         sum(p.weight * sum(v.ok for v in p.verdicts) / len(p.verdicts) for p in parts if p.verdicts)
         / total
     )
     feedback: list[str] = []
     expected = given = None
     named: dict[str, Mistake] = {}
-    errors: list[str] = []
-    all_verdicts = [v for p in parts for v in p.verdicts]
-    if all_verdicts and all(v.error for v in all_verdicts):
-        errors.append(all_verdicts[0].error or "")
+    # the hand-in crashed or hit a limit somewhere in this check (a timeout, an exception)
+    errors = [v.error for p in parts for v in p.verdicts if v.error]
     for part in parts:
         wrong = [v for v in part.verdicts if not v.ok]
         if not part.verdicts:
@@ -575,11 +573,10 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
         def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
             verdicts = [self._judge_case(c, outcomes.get(c.probe.id)) for c in cases]
             what = "the likelihood" if self.spec.reduce == "product" else "the mean log-likelihood"
-            parts = [
-                Part(
-                    1.0, "Values", verdicts, f"Correct values of {what} on {len(cases)} data sets."
-                )
-            ]
+            # argmax_weight is a share of the check's points; the values get the rest
+            share = 1.0 - self.spec.argmax_weight if model is not None else 1.0
+            success = f"Correct values of {what} on {len(cases)} data sets."
+            parts = [Part(share, "Values", verdicts, success)]
             if model is not None:
                 parts.append(
                     self._judge_argmax(model, grid, grid_data, grid_mle, grid_probes, outcomes)
