@@ -435,10 +435,13 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     except _TooLarge as exc:
         return {"id": pid, "ok": False, "error": _error("bad_value", str(exc))}
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        error = _describe(exc, path)
+        if error["kind"] == "timeout":
+            error["message"] = f"took longer than {float(probe.get('timeout', 2.0)):g} s"
         return {
             "id": pid,
             "ok": False,
-            "error": _describe(exc, path),
+            "error": error,
             "seconds": time.perf_counter() - started,
         }
     reply = {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}

@@ -821,7 +821,7 @@ class Sandbox:
             raise _Stop(None, None, import_error=err)
         event = msg.get("event")
         if event == "import_error":
-            return _import_error(msg), str(msg.get("output", ""))[:MAX_OUTPUT]
+            return _import_error(msg, limits), str(msg.get("output", ""))[:MAX_OUTPUT]
         if event not in ("imported", "sandbox_error"):
             err = ProbeError("import", "wrote to the grader's answer channel while being imported")
             raise _Stop(None, None, import_error=err)
@@ -909,14 +909,14 @@ def _fail_rest(outcomes: dict[str, Outcome], pending: Sequence[Probe], err: Prob
             outcomes[p.id] = Outcome(p.id, error=err)
 
 
-def _import_error(msg: dict[str, Any]) -> ProbeError:
+def _import_error(msg: dict[str, Any], limits: Limits) -> ProbeError:
     err = msg.get("error")
     err = err if isinstance(err, dict) else {}
     line = err.get("line")
     kind = "timeout" if err.get("kind") == "timeout" else "import"
     message = str(err.get("message", "the hand-in could not be imported"))[:2000]
     if kind == "timeout":
-        message = "importing the hand-in took longer than its time limit"
+        message = f"importing the hand-in took longer than {limits.import_timeout:g} s"
     exc = err.get("exception")
     return ProbeError(
         kind,
