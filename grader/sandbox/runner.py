@@ -582,7 +582,9 @@ class Sandbox:
     """Runs hand-ins in confined children forked from a warm fork server.
 
     Create one per process (each worker its own); ``run`` calls are serialised.
-    Use as a context manager, or call :meth:`close`.
+    Use as a context manager, or call :meth:`close`. The fork server dies with the *thread*
+    that created it (Linux parent-death signal); a dead fork server is restarted on the
+    next run, so a short-lived creating thread costs a restart, not a wrong result.
     """
 
     def __init__(self, *, limits: Limits | None = None, fork_server: bool = True) -> None:
