@@ -81,6 +81,15 @@ class MleCheck(Check[MleSpec]):
                 )
             self.returns.append(expr)
         self.evaluate = [lambdify(list(self.model.params), e) for e in self.returns]
+        # a size without an MLE inside the domain (one Gaussian sample: s = 0) cannot be graded
+        probe_rng = np.random.default_rng(0)
+        for k, m in enumerate(spec.sizes):
+            try:
+                _draw(self.model, probe_rng, m)
+            except RuntimeError as exc:
+                raise SpecError(
+                    ("sizes", k), f"{m} samples of {spec.family!r} have no MLE inside its domain"
+                ) from exc
         self.names = ("ref", "m", *params)
         self.builtins = self._builtins()
         self.sheet_mistakes = parse_sheet_mistakes(

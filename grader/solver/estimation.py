@@ -17,9 +17,12 @@ Maximum likelihood (``FamilyModel.mle``) is found in two ways:
    gradient and Hessian derived by sympy and lambdified to numpy, started
    from a few points of the family's ``theta`` ranges.
 
-Both are checked by the same criterion (highest log-likelihood inside the
-domain), so a closed form that sympy got wrong on some data loses against
-Newton there. scipy is deliberately not used (it is no dependency).
+With a closed form, the in-domain solutions compete on likelihood; when
+none lies inside the domain the likelihood has no interior maximum (one
+Gaussian sample: s -> 0) and ``mle`` raises ``ValueError``, which checks use
+to redraw data or to reject a sheet's sample size. Newton runs only where
+there is no closed form; for non-smooth densities (``Abs``) a compass
+search takes over. scipy is deliberately not used (it is no dependency).
 """
 
 from __future__ import annotations
@@ -179,6 +182,10 @@ class FamilyModel:
                         continue
                 if self.in_domain(theta) and math.isfinite(self.loglik(data, theta)):
                     candidates.append(theta)
+        if self._closed and not candidates:
+            # sympy found every stationary point and none lies inside the domain: the
+            # likelihood has no interior maximum (one Gaussian sample: s -> 0)
+            raise ValueError(f"the likelihood of family {self.name!r} has no maximum on this data")
         if not candidates:
             candidates = self._newton_all(data)
         if not candidates:

@@ -149,6 +149,12 @@ def test_bad_density() -> None:
     assert exc.value.field == ("family",) and "families.gaussian.density" in str(exc.value)
 
 
+def test_size_without_mle(ctx: SheetContext) -> None:
+    with pytest.raises(SpecError) as exc:
+        make(ctx, name="mle_gaussian", sizes=[3, 1])
+    assert exc.value.field == ("sizes", 1)
+
+
 def test_mistake_fields(ctx: SheetContext) -> None:
     with pytest.raises(SpecError) as exc:
         make(ctx, name="m", mistakes=[{"output": 2, "value": "ref", "message": "?"}])
