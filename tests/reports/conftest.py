@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from report_fixtures import (
+
+# the test modules share hand-built results from report_fixtures.py beside this file; make
+# it importable whatever pytest's import mode
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report_fixtures import (  # noqa: E402
     hostile_result,
     import_error_result,
     perfect_result,

@@ -314,7 +314,7 @@ def hostile_result() -> SubmissionResult:
                 ),
                 check(
                     check_id="h/mml",
-                    name="onerror",
+                    name="forged mathml",
                     points=0.0,
                     max_points=1.0,
                     passed=False,

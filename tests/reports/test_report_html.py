@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+import sympy
+from report_fixtures import (
+    ANSI,
+    HIDDEN_FEEDBACK,
+    HIDDEN_GIVEN,
+    HIDDEN_SECRET,
+    HIDDEN_WITNESS,
+    MANUAL_ANSWER,
+    SCRIPT,
+    sigmoid_plot,
+)
+
+from grader.reports._text import clean, safe_mathml
+from grader.reports.html import render_report, render_summary
+from grader.reports.svg import histogram_svg, nice_ticks, plot_svg
+from grader.results import Plot, SubmissionResult
+
+TASKS = ["6.1a", "6.1b", "6.2a", "6.2b", "6.2c", "6.2d", "6.3b"]
+HIDDEN = (HIDDEN_SECRET, HIDDEN_GIVEN, HIDDEN_WITNESS, HIDDEN_FEEDBACK)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def tags(html: str) -> _Tags:
+    p = _Tags()
+    p.feed(html)
+    return p
+
+
+def no_active_content(html: str) -> None:
+    parsed = tags(html)
+    assert "script" not in parsed.tags
+    assert "img" not in parsed.tags and "iframe" not in parsed.tags
+    assert not [a for a, _ in parsed.attrs if a.startswith("on")]
+    assert not [v for a, v in parsed.attrs if a == "href" and v and v.startswith("javascript")]
+    assert "\x1b" not in html and "\x07" not in html and "\u202e" not in html
+    assert "<link" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/', ""
+    ).replace('"http://www.w3.org/', "")
+
+
+@pytest.mark.parametrize("instructor", [False, True])
+def test_report_shows_every_task_with_points_status_and_feedback(realistic, instructor):
+    html = render_report(realistic, sheet_title="Sheet 6", instructor=instructor)
+    assert html.startswith("<!DOCTYPE html>")
+    for task in realistic.tasks:
+        assert f'id="task-{task.task_id.replace(".", "-")}"' in html
+    # status by text, not colour alone
+    for label in ("Passed", "Partly right", "Not right yet", "Error", "Waits for a person"):
+        assert label in html
+    assert "5</span>" not in html  # no stray markup in numbers
+    assert "1 / 2 points" in html and "5<span" in html
+    # the named mistake, the method, the witness, the student's line number
+    assert "The variance divides by m - 1; the MLE divides by m." in html
+    assert "judged symbolically" in html and "judged numerically" in html
+    assert "compared exactly" in html
+    assert "Where they differ:" in html
+    assert "line 14 of your file" in html
+    assert "Traceback" not in html
+    no_active_content(html)
+
+
+def test_report_renders_mathml_and_plots(realistic):
+    html = render_report(realistic)
+    assert html.count('<math display="block" xmlns="http://www.w3.org/1998/Math/MathML">') == 4
+    assert "<mfrac>" in html
+    assert "&ExponentialE;" not in html  # shown as an upright e
+    assert '<mi mathvariant="normal">e</mi>' in html
+    assert html.count('<svg class="plot"') == 1
+    assert 'class="reference"' in html and 'class="given"' in html and 'class="differs"' in html
+
+
+def test_hidden_checks_reveal_nothing(realistic):
+    for instructor in (False, True):
+        html = render_report(realistic, instructor=instructor)
+        for secret in HIDDEN:
+            assert secret not in html
+        assert "A hidden check passed." in html
+        assert "A hidden check did not pass." in html
+        # neither the hidden check's name, mistakes nor its plot
+        assert "gradients (random a, b)" not in html
+        assert "forgets the path through c" not in html
+        assert "hidden cubic" not in html
+
+
+def test_manual_answer_and_output_only_for_instructors(realistic):
+    student = render_report(realistic)
+    teacher = render_report(realistic, instructor=True)
+    assert "MANUAL-ANSWER" not in student
+    assert "epoch 1 loss" not in student
+    assert "pid namespace" not in student
+    assert (
+        "MANUAL-ANSWER: the empirical distribution is the data &lt;b&gt;we&lt;/b&gt; have"
+        in teacher
+    )
+    assert teacher.count("MANUAL-ANSWER") == 1
+    assert MANUAL_ANSWER not in teacher  # escaped, never raw
+    assert "epoch 1 loss 0.69" in teacher
+    assert "instructor view" in teacher
+
+
+def test_hostile_strings_are_escaped(hostile):
+    for instructor in (False, True):
+        html = render_report(hostile, instructor=instructor)
+        no_active_content(html)
+        assert SCRIPT not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "RED" in html and "[31m" not in html
+        # the forged MathML is not inserted; its plain-text form is shown escaped instead
+        assert "<mi><script>" not in html
+        assert "onclick" not in html and "onerror" not in html
+    teacher = render_report(hostile, instructor=True)
+    assert teacher.count("&lt;script&gt;alert(1)&lt;/script&gt;\n") >= 3  # captured output
+
+
+def test_import_error_is_shown_first(broken):
+    html = render_report(broken)
+    assert html.index("Your file could not be run") < html.index('id="task-6-2a"')
+    assert "SyntaxError: invalid syntax (line 12)" in html
+    assert "line 12 of your file" in html
+
+
+def test_output_is_truncated_for_instructors(perfect):
+    big = SubmissionResult(
+        perfect.submission, perfect.sheet, perfect.authors, perfect.tasks, output="x" * 100_000
+    )
+    html = render_report(big, instructor=True)
+    assert "more characters" in html
+    assert len(html) < 60_000
+
+
+def test_summary(realistic, hostile, broken, perfect):
+    links = {
+        "group07.py": "group07/report.html",
+        "carol.py": "carol/report.html",
+        hostile.submission: "javascript:alert(1)",
+    }
+    html = render_summary(
+        [realistic, hostile, broken, perfect],
+        sheet_title="Sheet 6 <b>",
+        task_ids=TASKS,
+        report_links=links,
+    )
+    no_active_content(html)
+    assert "Sheet 6 &lt;b&gt;" in html
+    assert 'href="group07/report.html"' in html and 'href="carol/report.html"' in html
+    assert "javascript:" not in html
+    assert html.count("<svg") == 2  # histogram and task bars
+    # most frequent mistakes, counted per hand-in
+    assert "The variance divides by m - 1; the MLE divides by m." in html
+    assert "mistake &lt;script&gt;" in html
+    # the hand-ins table: one row per hand-in, a cell per task
+    assert html.count("<tr>") >= 4 + len(TASKS) + 1
+    for secret in HIDDEN:
+        assert secret not in html
+
+
+def test_summary_of_nothing():
+    html = render_summary([], sheet_title="Empty", task_ids=TASKS, report_links={})
+    assert "Empty" in html and "<svg" not in html
+
+
+def test_safe_mathml_allows_sympy_and_rejects_markup():
+    x = sympy.Symbol("x")
+    good = sympy.mathml(sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2, printer="presentation")
+    assert safe_mathml(good) == good
+    assert safe_mathml(sympy.mathml(sympy.Matrix([[1, x]]), printer="presentation"))
+    for bad in (
+        sympy.mathml(sympy.Symbol("<script>alert(1)</script>"), printer="presentation"),
+        '<mi onmouseover="alert(1)">x</mi>',
+        "<mi>x</mi><img src=x onerror=alert(1)>",
+        "<math><mi>x</mi></math>",
+        "<mi>x</mi></mrow></math><b>escape</b>",
+        "<mi>x<!-- --></mi>",
+        "<mrow><mi>x</mi>",
+        "x<mi>y</mi>",
+        '<mi xlink:href="javascript:alert(1)">x</mi>',
+        "",
+        None,
+    ):
+        assert safe_mathml(bad) is None, bad
+
+
+def test_clean_strips_escapes_and_controls():
+    assert clean(f"a{ANSI}b") == "aREDb"
+    assert clean("x\x1b]0;title\x07y") == "xy"
+    assert clean("one\r\ntwo\rthree") == "one\ntwo\nthree"
+    assert clean("a\u202eb\x00c\ud800") == "ab" + "c?"
+    assert clean("a\n  b", multiline=False) == "a b"
+    assert clean("abcdef", limit=3).startswith("abc… (3 more")
+
+
+def test_plot_handles_gaps_and_marks_differences():
+    svg = str(plot_svg(sigmoid_plot(), ident="p"))
+    assert svg.startswith("<svg") and "</svg>" in svg
+    assert svg.count('class="given"') == 2  # the None gap splits the student's curve
+    assert svg.count('class="reference"') == 1
+    assert 'class="differs"' in svg
+    assert "reference" in svg and "your answer" in svg and "differs here" in svg  # legend
+    assert re.search(r">-5<|>0<|>5<", svg)  # tick labels
+    assert "nan" not in svg.lower().replace("nanmean", "")
+
+
+def test_plot_survives_degenerate_data():
+    for plot in (
+        Plot("empty", (), (), ()),
+        Plot("one", (1.0,), (1.0,), (1.0,)),
+        Plot("all none", (0.0, 1.0), (None, None), (None, None)),
+        Plot("flat", (0.0, 1.0, 2.0), (1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+        Plot("huge", (0.0, 1.0, 2.0), (0.0, 1.0, 2.0), (1e308, float("inf"), -1e308), (0.0, 1.0)),
+    ):
+        svg = str(plot_svg(plot))
+        assert "inf" not in svg.replace("info", "")
+        assert "e+30" not in svg  # coordinates stay in a sane range
+
+
+def test_histogram_and_ticks():
+    svg = str(histogram_svg([0, 0, 4.5, 22, 22], 22))
+    assert svg.count("<rect") == 20  # at most 20 bins
+    assert nice_ticks(0, 1, 5) == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert nice_ticks(-8, 8, 6) == [-5, 0, 5]
+    assert nice_ticks(0, 0.25, 5) == pytest.approx([0, 0.05, 0.1, 0.15, 0.2, 0.25])
+    assert nice_ticks(1, 1) == [1]
