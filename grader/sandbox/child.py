@@ -270,9 +270,14 @@ def _density(spec: dict[str, Any]) -> Callable[..., Any]:
     variable = sympy.Symbol(spec["variable"])
     params = [sympy.Symbol(p) for p in spec["params"]]
     expr = sympy.sympify(spec["expr"], locals={s.name: s for s in [variable, *params]})
-    f = sympy.lambdify(
-        [variable, *params], expr, modules=["numpy", "scipy"] if _has_scipy() else "numpy"
-    )
+    # numpy has no array factorial/gamma; vectorised math versions keep the densities of
+    # discrete families (Poisson) working on arrays without scipy, which is no dependency.
+    special = {
+        "factorial": np.vectorize(lambda v: math.gamma(v + 1.0), otypes=[float]),
+        "gamma": np.vectorize(math.gamma, otypes=[float]),
+        "loggamma": np.vectorize(math.lgamma, otypes=[float]),
+    }
+    f = sympy.lambdify([variable, *params], expr, modules=[special, "numpy"])
 
     def p_model(x: Any, theta: Any) -> Any:
         thetas = [theta] if len(params) == 1 and np.ndim(theta) == 0 else list(theta)
@@ -281,10 +286,6 @@ def _density(spec: dict[str, Any]) -> Callable[..., Any]:
 
     p_model.__name__ = "p_model"
     return p_model
-
-
-def _has_scipy() -> bool:
-    return importlib.util.find_spec("scipy") is not None
 
 
 # ------------------------------------------------------------------ running
