@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.checks.base import describe_error
+
 from grader.results import (
     Author,
     CheckResult,
@@ -94,7 +96,17 @@ def grade_submission(
     report = runner(path, probes, options.limits)
     by_task: dict[str, list[CheckResult]] = {t.spec.id: [] for t in sheet.tasks}
     for task_id, check, trial in trials:
-        by_task[task_id].append(_judge(check, trial, report.outcomes))
+        if report.import_error is not None:
+            # Nothing ran: one clear message per check, not one per probe.
+            by_task[task_id].append(
+                check.result(
+                    fraction=0.0,
+                    feedback=[describe_error(check.spec.name, report.import_error)],
+                    error=report.import_error.kind,
+                )
+            )
+        else:
+            by_task[task_id].append(_judge(check, trial, report.outcomes))
     tasks = []
     for task in sheet.tasks:
         checks = by_task[task.spec.id]
@@ -155,7 +167,8 @@ def _task_result(
         status = "passed" if score >= max_score - 1e-9 else ("failed" if score <= 0 else "partial")
         return TaskResult(task_id, title, round(score, 6), max_score, status, tuple(checks), manual_answer)
     score = round(sum(c.points for c in checks), 6)
-    if any(c.kind == "manual" for c in checks) or any(c.undetermined for c in checks):
+    waiting = any(c.kind == "manual" and c.method == "manual" for c in checks)
+    if waiting or any(c.undetermined for c in checks):
         status = "manual"
     else:
         status = task_status(checks, score, max_score)

@@ -46,7 +46,8 @@ EMPIRICAL_VS_DATA_GENERATING = (
 # 6.1c: (1/m) sum_{m=1}^{m} log p_model(theta)  -- the index is the sample count itself
 def mean_log_likelihood(p_model, X, theta):
     m = len(X)
-    return sum(np.log(p_model(X[m - 1], theta)) for m in range(1, m + 1)) / m
+    x_m = X[m - 1]  # the summation index is m itself, so every term is the m-th sample
+    return sum(np.log(p_model(x_m, theta)) for _ in range(1, m + 1)) / m
 
 
 # 6.1d: D_KL(p_hat || p_model) = E[log p_hat] - E[log p_model]
@@ -65,8 +66,10 @@ def kl_divergence(p, q):
 # 6.2
 def sigmoid(x):
     x = np.asarray(x, dtype=float)
-    # "sigma(-x) = 1/(1 + e^{x})" ... "= 1 - sigma(x)": the x that should be -x
-    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), 1 - 1 / (1 + np.exp(-np.abs(x))))
+    s = 1 / (1 + np.exp(-np.abs(x)))  # sigma(|x|): no overflow
+    # for x < 0, sigma(x) = 1 - sigma(-x); the proof writes sigma(x) where sigma(-x) belongs,
+    # "sigma(x) = 1 - sigma(x)", and so the negative branch becomes 1 - (1 - sigma(|x|))
+    return np.where(x >= 0, s, 1 - (1 - s))
 
 
 def sigmoid_derivative(x):
@@ -87,11 +90,11 @@ TAYLOR_COEFFICIENTS = [0.5, 0.25, 0, -1 / 48]
 # 6.3a
 def forward(x, W1, b1, W2, b2):
     h = np.maximum(0, np.asarray(W1) @ np.asarray(x))
-    outputs = []
+    outputs = []  # O_1 = [O_11, O_12], O_2 = [O_21, O_22]
     for row in np.asarray(W2):
         summands = row * h
-        e = np.exp(summands)
-        outputs.append(e[0] / e.sum())
+        e = np.exp(summands - summands.max())
+        outputs.append(e / e.sum())
     return np.array(outputs)
 
 

@@ -86,11 +86,16 @@ class FunctionCheck(Check[FunctionSpec]):
         elif spec.values_weight > 0 and not spec.properties:
             raise SpecError("reference", "a function check needs a reference or properties")
         self.properties = [self._property(i, p) for i, p in enumerate(spec.properties)]
-        for m in range(len(spec.mistakes)):
-            if spec.mistakes[m].key not in _BEHAVIOURS:
+        #: mistakes recognised by their values: index -> the mistaken formula, lambdified
+        self.mistake_formulas: dict[int, object] = {}
+        for m, mistake in enumerate(spec.mistakes):
+            if mistake.expr is not None:
+                wrong = self.ctx.parse(mistake.expr, ("mistakes", m, "expr"), extra={"x": self.x})
+                self.mistake_formulas[m] = sympy.lambdify(self.x, wrong, modules="mpmath")
+            elif mistake.key not in _BEHAVIOURS:
                 raise SpecError(
                     ("mistakes", m, "key"),
-                    f"a function mistake names a behaviour: one of {', '.join(_BEHAVIOURS)}",
+                    f"a function mistake gives `expr` or names a behaviour: one of {', '.join(_BEHAVIOURS)}",
                 )
         if self.reference is not None:
             for i, prop in enumerate(self.properties):
@@ -232,8 +237,16 @@ class FunctionCheck(Check[FunctionSpec]):
             if close.all() and not (self.spec.strict and behaviours):
                 earned += self.spec.values_weight
             elif not close.all():
+                for m, wrong in self.mistake_formulas.items():
+                    alt = np.array([float(wrong(float(v))) for v in xs])
+                    if np.allclose(given, alt, rtol=self.spec.rtol, atol=self.spec.atol):
+                        mistakes.append(self.mistake(m))
                 bad = int(np.argmin(close))
-                witness = f"at x = {fmt(xs[bad], 6)} the answer gives {fmt(given[bad])}, expected {fmt(expected[bad])}"
+                digits = _digits_to_tell_apart(given[bad], expected[bad])
+                witness = (
+                    f"at x = {fmt(xs[bad], 6)} the answer gives {fmt(given[bad], digits)}, "
+                    f"expected {fmt(expected[bad], digits)}"
+                )
                 feedback.append(f"{name} gives wrong values: {witness}.")
                 if xs[bad] in self.spec.edge:
                     behaviours.add("edge")
@@ -256,7 +269,7 @@ class FunctionCheck(Check[FunctionSpec]):
             else:
                 feedback.append(f"{prop.spec.message} ({detail}).")
         for i, m in enumerate(self.spec.mistakes):
-            if m.key in behaviours:
+            if m.expr is None and m.key in behaviours:
                 mistakes.append(self.mistake(i))
         if self.spec.strict and behaviours & {"warning", "nonfinite"}:
             detail = "; ".join(dict.fromkeys(warnings)) or "NaN or infinity in the output"
@@ -302,6 +315,14 @@ def _evaluate(expr, x, f, apps, xs, fvals) -> np.ndarray:  # noqa: ANN001
     with np.errstate(all="ignore"):
         out = g(xs, *fvals)
     return np.broadcast_to(np.asarray(out, dtype=float), xs.shape)
+
+
+def _digits_to_tell_apart(a: float, b: float) -> int:
+    """Enough significant digits that two different numbers print differently."""
+    for digits in (6, 9, 12, 17):
+        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
+            return digits
+    return 17
 
 
 def _finite(a: np.ndarray) -> list[float | None]:

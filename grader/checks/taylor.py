@@ -100,8 +100,8 @@ class TaylorCheck(Check[TaylorSpec]):
                 mistakes.append(Mistake(f"{self.check_id}:factorial", "A Taylor coefficient is f⁽ᵏ⁾(0)/k!: "
                                         "you gave the derivative without dividing by k!."))
                 feedback.append(
-                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is the {k}th "
-                    f"derivative, not divided by {k}! = {math.factorial(k)}."
+                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is f⁽{k}⁾(0), "
+                    f"the derivative itself, not divided by {k}! = {math.factorial(k)}."
                 )
             else:
                 feedback.append(f"The coefficient of x^{k} is wrong: expected {sympy.sstr(expected)}, got {sympy.sstr(c)}.")
