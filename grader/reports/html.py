@@ -61,6 +61,18 @@ ERROR_LABEL = {
 }
 
 
+#: a piece of feedback text, and whether it was `quoted` as code
+Segment = tuple[str, bool]
+
+
+def segments(text: str) -> list[Segment]:
+    """Split feedback at backticks: the checks quote names (`sigmoid`) markdown-style."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: leave the text as it is
+        return [(text, False)]
+    return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
+
+
 @dataclass
 class MathView:
     text: str
@@ -76,8 +88,8 @@ class CheckView:
     passed: bool
     hidden: bool
     method: str
-    feedback: list[str]
-    mistakes: list[str]
+    feedback: list[list[Segment]]
+    mistakes: list[list[Segment]]
     expected: MathView | None
     given: MathView | None
     witness: str
@@ -144,8 +156,8 @@ def _check_view(check: CheckResult, ident: str, instructor: bool) -> CheckView:
         passed=view.passed,
         hidden=view.hidden,
         method=METHOD.get(view.method, clean(view.method, multiline=False, limit=80)),
-        feedback=feedback,
-        mistakes=mistakes,
+        feedback=[segments(f) for f in feedback],
+        mistakes=[segments(m) for m in mistakes],
         expected=None if view.hidden else expected,
         given=None if view.hidden else given,
         # the witness is often already part of a feedback sentence: say it once
@@ -361,7 +373,10 @@ def render_summary(
             median=fmt_points(statistics.median(scores)) if scores else "–",
             best=fmt_points(max(scores)) if scores else "–",
             max_score=fmt_points(max_score),
-            full_marks=sum(1 for r in results if r.max_score and r.score >= r.max_score - 1e-9),
+            # hand-graded tasks are often still open: count full marks on what the grader judged
+            full_marks=sum(
+                1 for r in results if r.auto_max_score and r.auto_score >= r.auto_max_score - 1e-9
+            ),
             import_errors=sum(1 for r in results if r.import_error),
             histogram=histogram_svg(scores, max_score) if results else Markup(""),
             task_bars=task_bars_svg(stats) if stats and results else Markup(""),

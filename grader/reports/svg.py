@@ -46,6 +46,13 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def nice_step(raw: float) -> float:
+    """The smallest of 0.5, 1, 2, 2.5, 5 × 10^k that is at least ``raw`` (and at least 0.5)."""
+    raw = max(raw, 0.5)
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw - 1e-12)
+
+
 def tick_label(v: float) -> str:
     if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
         return f"{v:.1e}"
@@ -184,8 +191,9 @@ def plot_svg(plot: Plot, *, label_given: str = "your answer", ident: str = "plot
 def histogram_svg(scores: Sequence[float], max_score: float) -> Markup:
     """How many hand-ins reached each score band."""
     top_score = max(max_score, max(scores, default=0.0), 1.0)
-    n_bins = int(min(max(math.ceil(top_score), 1), 20))
-    width = top_score / n_bins
+    # at most 20 bins of a round width (1, 2, 5 points …), so that bin edges are readable
+    width = nice_step(top_score / 20)
+    n_bins = max(math.ceil(top_score / width - 1e-9), 1)
     counts = [0] * n_bins
     for s in scores:
         counts[min(max(int(s / width + 1e-9), 0), n_bins - 1)] += 1
@@ -208,10 +216,10 @@ def histogram_svg(scores: Sequence[float], max_score: float) -> Markup:
                 + ("s" * (c != 1)),
             }
         )
-    step = max(1, math.ceil(n_bins / 10))
+    step = max(1, math.ceil(n_bins / 12))
     xticks = [Tick(LEFT + i * bar_w, fmt_points(i * width)) for i in range(0, n_bins + 1, step)]
     if n_bins % step:
-        xticks.append(Tick(LEFT + n_bins * bar_w, fmt_points(top_score)))
+        xticks.append(Tick(LEFT + n_bins * bar_w, fmt_points(n_bins * width)))
     yticks = [
         Tick(24 + h - t / peak * h, str(int(t))) for t in nice_ticks(0, peak, 4) if t == int(t)
     ]

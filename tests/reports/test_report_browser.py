@@ -3,7 +3,7 @@ math and plots are drawn, nothing is fetched and the console stays clean.
 
 Needs Debian's ``chromium`` and the ``playwright`` Python package (its own browser
 download is not used); skips when either is missing. Run as a script to refresh the
-README screenshot: ``python tests/reports/test_report_browser.py docs/screenshot-report.png``.
+README screenshot: ``PYTHONPATH=. python tests/reports/test_report_browser.py docs/screenshot-report.png``.
 """
 
 from __future__ import annotations
@@ -194,26 +194,38 @@ def test_print_layout_hides_navigation(browser_context, tmp_path):
     page.close()
 
 
-def screenshot(target: Path) -> None:
-    """The README picture: the realistic report, 1000px wide, full page."""
+def screenshot(target: Path, html: Path | None = None, until: str | None = None) -> None:
+    """The README picture: a report 1000px wide, down to the element ``until`` (CSS)."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        pages = write_pages(Path(tmp))
+        page_path = html or write_pages(Path(tmp))["report"]
         context = p.chromium.launch_persistent_context(
             str(Path(tmp) / "profile"),
             executable_path=CHROMIUM,
             headless=True,
             args=ARGS,
             viewport={"width": 1000, "height": 900},
+            device_scale_factor=1,
         )
         page = context.new_page()
-        page.goto(pages["report"].as_uri())
-        page.screenshot(path=str(target), full_page=True)
+        page.goto(page_path.resolve().as_uri())
+        clip = None
+        if until:
+            box = page.locator(until).first.bounding_box()
+            if box:
+                clip = {"x": 0, "y": 0, "width": 1000, "height": box["y"] + box["height"] + 16}
+        page.screenshot(path=str(target), full_page=True, clip=clip)
         context.close()
 
 
 if __name__ == "__main__":
-    screenshot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot-report.png"))
+    # python tests/reports/test_report_browser.py OUT.png [REPORT.html [CSS-SELECTOR]]
+    argv = sys.argv[1:]
+    screenshot(
+        Path(argv[0] if argv else "docs/screenshot-report.png"),
+        Path(argv[1]) if len(argv) > 1 else None,
+        argv[2] if len(argv) > 2 else None,
+    )

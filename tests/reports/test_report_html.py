@@ -231,7 +231,8 @@ def test_plot_survives_degenerate_data():
 
 def test_histogram_and_ticks():
     svg = str(histogram_svg([0, 0, 4.5, 22, 22], 22))
-    assert svg.count("<rect") == 20  # at most 20 bins
+    assert svg.count("<rect") == 11  # 2-point bins up to 22
+    assert ">2–4 points: 0 hand-ins<" in svg and ">20–22 points: 2 hand-ins<" in svg
     assert nice_ticks(0, 1, 5) == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert nice_ticks(-8, 8, 6) == [-5, 0, 5]
     assert nice_ticks(0, 0.25, 5) == pytest.approx([0, 0.05, 0.1, 0.15, 0.2, 0.25])
