@@ -78,38 +78,11 @@ def grade_batch(
     progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    started = time.monotonic()
-    submissions = find_submissions(paths)
-    stems = result_stems(submissions)
-    manual_path = out_dir / MANUAL_SCORES_FILE
-    manual = read_manual_scores(manual_path)
-    options = GradeOptions(limits=limits or Limits(), manual_scores=manual)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if on_start is not None:
-        on_start(len(submissions))
-    items: dict[Path, BatchItem] = {}
-    todo: list[tuple[Path, str]] = []
-    for path in submissions:
-        key = result_key(sheet.digest, submission_digest(path), False, _manual_key(manual, path.name))
-        done = None if force else read_done(out_dir / stems[path], key)
-        if done is not None:
-            item = BatchItem(path, stems[path], done, reused=True)
-            items[path] = item
-            if progress:
-                progress(item)
-        else:
-            todo.append((path, key))
-
-    def finish(path: Path, key: str, result: SubmissionResult) -> None:
-        from grader.reports.html import render_report
-
-        html = render_report(result, sheet_title=sheet.model.title)
-        write_result(out_dir / stems[path], result, key, html)
-        item = BatchItem(path, stems[path], result, reused=False)
-        items[path] = item
-        if progress:
-            progress(item)
-
+    plan = BatchPlan(
+        sheet=sheet, paths=paths, out_dir=out_dir, force=force, limits=limits,
+        progress=progress, on_start=on_start,
+    )
+    options, todo, finish = plan.options, plan.todo, plan.finish
     jobs = max(1, jobs or os.cpu_count() or 1)
     if todo and (jobs == 1 or len(todo) == 1):
         for path, key in todo:
@@ -132,25 +105,89 @@ def grade_batch(
                     log.exception("grading %s failed", path)
                     result = failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")
                 finish(path, key, result)
-    ordered = [items[p] for p in submissions]
-    results = [i.result for i in ordered]
-    task_ids = [t.spec.id for t in sheet.tasks]
-    gradebook = out_dir / "gradebook.csv"
-    atomic_write_text(gradebook, gradebook_csv(results, task_ids))
-    write_manual_scores(manual_path, results)
-    summary = out_dir / "summary.html"
-    from grader.reports.html import render_summary
+    return plan.complete()
 
-    atomic_write_text(
-        summary,
-        render_summary(
-            results,
-            sheet_title=sheet.model.title or sheet.id,
-            task_ids=task_ids,
-            report_links={i.result.submission: f"{i.stem}/report.html" for i in ordered},
-        ),
-    )
-    return BatchResult(out_dir, tuple(ordered), gradebook, summary, time.monotonic() - started)
+
+class BatchPlan:
+    """A batch's bookkeeping, shared by every executor (local pool, dask).
+
+    Finds the hand-ins, reuses results already on disk (same sheet and hand-in
+    content), and lists what is left in ``todo``. The executor grades those and
+    hands each result to :meth:`finish` (which writes its result.json and
+    report.html at once); :meth:`complete` writes the gradebook and summary.
+    """
+
+    def __init__(
+        self,
+        *,
+        sheet: LoadedSheet,
+        paths: Sequence[Path],
+        out_dir: Path,
+        force: bool = False,
+        limits: Limits | None = None,
+        progress: ProgressCallback | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> None:
+        self.started = time.monotonic()
+        self.sheet = sheet
+        self.out_dir = out_dir
+        self.progress = progress
+        self.submissions = find_submissions(paths)
+        self.stems = result_stems(self.submissions)
+        self.manual_path = out_dir / MANUAL_SCORES_FILE
+        manual = read_manual_scores(self.manual_path)
+        self.options = GradeOptions(limits=limits or Limits(), manual_scores=manual)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if on_start is not None:
+            on_start(len(self.submissions))
+        self.items: dict[Path, BatchItem] = {}
+        #: (hand-in, result key) still to grade
+        self.todo: list[tuple[Path, str]] = []
+        for path in self.submissions:
+            manual_key = _manual_key(manual, path.name)
+            key = result_key(sheet.digest, submission_digest(path), False, manual_key)
+            done = None if force else read_done(out_dir / self.stems[path], key)
+            if done is not None:
+                item = BatchItem(path, self.stems[path], done, reused=True)
+                self.items[path] = item
+                if progress:
+                    progress(item)
+            else:
+                self.todo.append((path, key))
+
+    def finish(self, path: Path, key: str, result: SubmissionResult) -> None:
+        from grader.reports.html import render_report
+
+        html = render_report(result, sheet_title=self.sheet.model.title)
+        write_result(self.out_dir / self.stems[path], result, key, html)
+        item = BatchItem(path, self.stems[path], result, reused=False)
+        self.items[path] = item
+        if self.progress:
+            self.progress(item)
+
+    def complete(self) -> BatchResult:
+        sheet, out_dir = self.sheet, self.out_dir
+        ordered = [self.items[p] for p in self.submissions]
+        results = [i.result for i in ordered]
+        task_ids = [t.spec.id for t in sheet.tasks]
+        gradebook = out_dir / "gradebook.csv"
+        atomic_write_text(gradebook, gradebook_csv(results, task_ids))
+        write_manual_scores(self.manual_path, results)
+        summary = out_dir / "summary.html"
+        from grader.reports.html import render_summary
+
+        atomic_write_text(
+            summary,
+            render_summary(
+                results,
+                sheet_title=sheet.model.title or sheet.id,
+                task_ids=task_ids,
+                report_links={i.result.submission: f"{i.stem}/report.html" for i in ordered},
+            ),
+        )
+        return BatchResult(
+            out_dir, tuple(ordered), gradebook, summary, time.monotonic() - self.started
+        )
 
 
 def _safe_grade(sheet: LoadedSheet, path: Path, options: GradeOptions) -> SubmissionResult:

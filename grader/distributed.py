@@ -1,0 +1,207 @@
+"""Grade a class on a dask.distributed cluster (``grader grade ... --executor dask``).
+
+The client (this process) does the bookkeeping exactly as the local batch does
+(:class:`grader.batch.BatchPlan`: what is already graded, result.json and
+report.html per hand-in as soon as it comes back, then the gradebook and the
+summary). The workers only grade:
+
+* each task carries one hand-in's *bytes and file name*, never a path, so
+  workers may run on machines that do not share the client's disk;
+* the sheet travels as its file's text (it is self-contained), broadcast once;
+  every worker process loads it once (reference answers included) and keeps it,
+  keyed by the sheet's content hash;
+* every worker grades in its own sandbox (one fork server per worker thread),
+  exactly as a local worker does, and returns the ``SubmissionResult``: trusted
+  data between grader processes. Nothing from a student process is unpickled;
+  the sandbox speaks JSON.
+
+Per-hand-in random instances are seeded from the sheet digest and the hand-in's
+content hash (:func:`grader.grading.instance_seed`), so a dask run produces the
+same results as a local one.
+
+dask is optional: ``pip install 'grader[dask]'``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grader.errors import UsageError
+
+if TYPE_CHECKING:
+    from grader.batch import BatchResult
+    from grader.grading import GradeOptions
+    from grader.output import ProgressCallback
+    from grader.results import SubmissionResult
+    from grader.sandbox.runner import Limits, Sandbox
+    from grader.sheet.loader import LoadedSheet
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "the dask executor needs dask.distributed: install grader[dask] (pip install 'grader[dask]')"
+)
+
+
+@dataclass(frozen=True)
+class SheetBlob:
+    """A sheet as sent to workers: its file's name, bytes and content hash."""
+
+    name: str
+    data: bytes
+    digest: str
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """One hand-in as sent to a worker: its file name and content."""
+
+    name: str
+    data: bytes
+
+
+def _require_dask() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise UsageError(INSTALL_HINT) from exc
+    return distributed
+
+
+def grade_batch_dask(
+    *,
+    sheet: LoadedSheet,
+    paths: Sequence[Path],
+    out_dir: Path,
+    scheduler: str | Any,
+    force: bool = False,
+    limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
+) -> BatchResult:
+    """Grade every hand-in in ``paths`` on the cluster at ``scheduler`` (address or Client).
+
+    Writes the same files as :func:`grader.batch.grade_batch` and returns the same result.
+    """
+    distributed = _require_dask()
+    from grader.batch import BatchPlan, failed_result
+
+    plan = BatchPlan(
+        sheet=sheet, paths=paths, out_dir=out_dir, force=force, limits=limits, progress=progress
+    )
+    if not plan.todo:
+        return plan.complete()
+    own_client = not isinstance(scheduler, distributed.Client)
+    try:
+        client = distributed.Client(scheduler) if own_client else scheduler
+    except OSError as exc:
+        raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        blob = SheetBlob(sheet.path.name, sheet.path.read_bytes(), sheet.digest)
+        if blob.digest != sheet.digest:
+            raise UsageError(f"{sheet.path} changed while grading; run again")
+        [sheet_future] = client.scatter([blob], broadcast=True, hash=False)
+        batch_id = uuid.uuid4().hex[:8]
+        futures = {}
+        for path, key in plan.todo:
+            hand_in = HandIn(path.name, path.read_bytes())
+            fut = client.submit(
+                grade_remote,
+                sheet_future,
+                hand_in,
+                plan.options,
+                key=f"grade-{plan.stems[path]}-{batch_id}",
+                pure=False,
+            )
+            futures[fut] = (path, key)
+        for fut in distributed.as_completed(futures):
+            path, key = futures.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - one hand-in never stops the batch
+                log.error("grading %s failed on the cluster: %s", path, exc)
+                result = failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")
+            plan.finish(path, key, result)
+            fut.release()
+    finally:
+        if own_client:
+            client.close()
+    return plan.complete()
+
+
+# ------------------------------------------------------------------ worker side
+_sheets: dict[str, LoadedSheet] = {}
+_sheets_lock = threading.Lock()
+_local = threading.local()
+_scratch: str | None = None
+
+
+def _worker_sheet(blob: SheetBlob) -> LoadedSheet:
+    """The sheet, loaded once per worker process (reference answers and all)."""
+    with _sheets_lock:
+        sheet = _sheets.get(blob.digest)
+        if sheet is None:
+            from grader.sheet.loader import load_sheet
+
+            folder = Path(tempfile.mkdtemp(prefix="grader-sheet-", dir=_scratch_dir()))
+            path = folder / blob.name
+            path.write_bytes(blob.data)
+            sheet = load_sheet(path)
+            if sheet.digest != blob.digest:  # pragma: no cover - bytes are bytes
+                raise RuntimeError("the sheet arrived changed")
+            _sheets[blob.digest] = sheet
+        return sheet
+
+
+def _scratch_dir() -> str:
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="grader-dask-")
+        atexit.register(shutil.rmtree, _scratch, True)
+    return _scratch
+
+
+def _worker_sandbox() -> Sandbox:
+    """This thread's sandbox: a fork server of its own, so threads grade in parallel."""
+    box = getattr(_local, "sandbox", None)
+    if box is None or getattr(_local, "pid", None) != os.getpid():
+        from grader.sandbox.runner import Sandbox
+
+        box = Sandbox()
+        _local.sandbox = box
+        _local.pid = os.getpid()
+        atexit.register(box.close)
+    return box
+
+
+def grade_remote(blob: SheetBlob, hand_in: HandIn, options: GradeOptions) -> SubmissionResult:
+    """Grade one hand-in on a worker (a dask task)."""
+    from grader.grading import grade_submission
+
+    sheet = _worker_sheet(blob)
+    box = _worker_sandbox()
+    name = Path(hand_in.name).name  # a file name, never a path
+    folder = Path(tempfile.mkdtemp(prefix="grader-handin-", dir=_scratch_dir()))
+    try:
+        path = folder / name
+        path.write_bytes(hand_in.data)
+        return grade_submission(
+            sheet,
+            path,
+            options=options,
+            runner=lambda p, probes, limits: box.run(p, probes, limits=limits),
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = ["INSTALL_HINT", "HandIn", "SheetBlob", "grade_batch_dask", "grade_remote"]
