@@ -47,14 +47,14 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 def test_unknown_kind_names_line_field_and_known_kinds(tmp_path: Path) -> None:
     text = "id: s\ntasks:\n" + GOOD_TASK.replace("kind: expression", "kind: expresion")
     [msg] = problems(write(tmp_path, text))
-    assert ":7: tasks[0].checks[0]" in msg
+    assert ":6: tasks[0].checks[0]:" in msg
     assert "unknown check kind 'expresion'" in msg and "expression" in msg
 
 
 def test_expression_that_does_not_parse_names_its_field(tmp_path: Path) -> None:
     text = "id: s\ntasks:\n" + GOOD_TASK.replace('"x**2"', '"x**(2"')
     [msg] = problems(write(tmp_path, text))
-    assert ":10: tasks[0].checks[0].reference" in msg and "does not parse" in msg
+    assert ":9: tasks[0].checks[0].reference" in msg and "does not parse" in msg
 
 
 def test_unsafe_expression_is_refused(tmp_path: Path) -> None:
