@@ -102,13 +102,15 @@ class ExpressionCheck(Check[ExpressionSpec]):
             if numeric is not None:
                 return numeric
             # Neither worked: report the first failure the student can act on.
+            if sym.ok:
+                return self._judge_symbolic(sym.value)  # names the wrong type
             return self.error_result(outcomes[vector.id] if not outcomes[vector.id].ok else sym)
 
         return Trial(probes, judge)
 
     # ------------------------------------------------------------- symbolic
     def _judge_symbolic(self, value: Any) -> CheckResult:
-        key = value.text if isinstance(value, Expr) else repr(value)
+        key = value.text if isinstance(value, Expr) else f"{type(value).__name__}:{value!r}"
         cached = self._verdicts.get(key)
         if cached is not None:
             return cached
