@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.results import Author, CheckResult, SubmissionResult, TaskResult
+from grader.results import Author, CheckResult, Mistake, SubmissionResult, TaskResult
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -123,6 +123,7 @@ def result_from_json(data: dict[str, Any]) -> SubmissionResult:
                 witness=c.get("witness"),
                 error=c.get("error"),
                 undetermined=bool(c.get("undetermined", False)),
+                mistakes=tuple(Mistake(m["key"], m["message"]) for m in c.get("mistakes", ())),
             )
             for c in t.get("checks", ())
         )
