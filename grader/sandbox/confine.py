@@ -204,6 +204,14 @@ def _minimal_dirs(dirs: Iterable[str]) -> list[str]:
     return out
 
 
+#: (directory, hidden?) of the template's mounts that lie under a per-child scratch mount
+_UNDER_SCRATCH: list[tuple[str, bool]] = []
+
+
+def _under_scratch(d: str) -> bool:
+    return d.startswith(("/tmp/", "/sandbox/", "/proc/"))
+
+
 def build_template_root(base: str, python_dirs: Iterable[str], hidden_dirs: Iterable[str]) -> None:
     """Make ``base`` (an empty directory) a read-only tmpfs holding only what Python needs.
 
@@ -238,9 +246,16 @@ def build_template_root(base: str, python_dirs: Iterable[str], hidden_dirs: Iter
         _mkdirs(base + d)
         _bind(d, base + d)
         bound.append(d)
+    hidden = []
     for d in _minimal_dirs(hidden_dirs):
         if any(d.startswith(b + "/") for b in bound) and os.path.isdir(base + d):
             mount("tmpfs", base + d, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+            hidden.append(d)
+    # A virtualenv under /tmp (a CI checkout, say) would vanish under each child's fresh /tmp:
+    # remember those binds so that enter_private_root makes them again on top of it.
+    _UNDER_SCRATCH[:] = [
+        (d, d in hidden) for d in [*bound[1:], *hidden] if _under_scratch(d)
+    ]
     _mkdirs(f"{base}/dev")
     for name in DEVICES:
         with open(f"{base}/dev/{name}", "w"):
@@ -278,6 +293,13 @@ def enter_private_root(
         f"{opts},mode=700,uid={uid},gid={uid}",
     )
     mount("tmpfs", f"{base}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{opts},mode=1777")
+    for d, is_hidden in _UNDER_SCRATCH:
+        if d.startswith("/tmp/"):
+            _mkdirs(base + d)
+            if is_hidden:
+                mount("tmpfs", base + d, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+            else:
+                _bind(d, base + d)
     # a /proc of the new pid namespace: shows the hand-in's own processes only
     mount("proc", f"{base}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     path = write_handin(f"{base}/sandbox", file_name, source, uid)
