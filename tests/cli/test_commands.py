@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from grader.cli import main
-from tests.conftest import SHEET06
+from tests.conftest import ROOT, SHEET06
 
 
 def test_validate_passes_on_sheet06(capsys) -> None:  # noqa: ANN001
     assert main(["validate", str(SHEET06)]) == 0
     out = capsys.readouterr().out
     assert "scores 20/20 on the auto-graded tasks" in out and "6.1b waiting as manual" in out
+
+
+@pytest.mark.parametrize("sheet", sorted((ROOT / "exercises").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_sheet_validates(sheet: Path, capsys) -> None:  # noqa: ANN001
+    # sheet07 is written in YAML alone: tanh, softplus and a three-layer network
+    assert main(["validate", str(sheet)]) == 0
+    assert "scores" in capsys.readouterr().out
 
 
 def test_validate_and_grade_exit_2_on_a_broken_sheet(tmp_path: Path, capsys) -> None:  # noqa: ANN001
