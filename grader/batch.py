@@ -79,8 +79,13 @@ def grade_batch(
     on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
     plan = BatchPlan(
-        sheet=sheet, paths=paths, out_dir=out_dir, force=force, limits=limits,
-        progress=progress, on_start=on_start,
+        sheet=sheet,
+        paths=paths,
+        out_dir=out_dir,
+        force=force,
+        limits=limits,
+        progress=progress,
+        on_start=on_start,
     )
     options, todo, finish = plan.options, plan.todo, plan.finish
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -90,7 +95,10 @@ def grade_batch(
     elif todo:
         ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(sheet,)
+            max_workers=min(jobs, len(todo)),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(sheet,),
         ) as pool:
             futures: dict[Future[SubmissionResult], tuple[Path, str]] = {
                 pool.submit(_grade_in_worker, path, options): (path, key) for path, key in todo
@@ -208,11 +216,22 @@ def failed_result(sheet: LoadedSheet, path: Path, message: str) -> SubmissionRes
     for task in sheet.tasks:
         checks = tuple(
             CheckResult(
-                check_id=c.check_id, kind=c.kind, name=c.spec.name, points=0.0,
-                max_points=c.spec.points, passed=False, feedback=(message,), error="sandbox",
-                hidden=c.spec.hidden, undetermined=True,
+                check_id=c.check_id,
+                kind=c.kind,
+                name=c.spec.name,
+                points=0.0,
+                max_points=c.spec.points,
+                passed=False,
+                feedback=(message,),
+                error="sandbox",
+                hidden=c.spec.hidden,
+                undetermined=True,
             )
             for c in task.checks
         )
-        tasks.append(TaskResult(task.spec.id, task.spec.title, 0.0, task.spec.points, "error", checks))
-    return SubmissionResult(path.name, sheet.id, (Author(path.stem),), tuple(tasks), import_error=message)
+        tasks.append(
+            TaskResult(task.spec.id, task.spec.title, 0.0, task.spec.points, "error", checks)
+        )
+    return SubmissionResult(
+        path.name, sheet.id, (Author(path.stem),), tuple(tasks), import_error=message
+    )

@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, default=None, help="parallel hand-ins (default: cores)")
     g.add_argument("--force", action="store_true", help="regrade hand-ins already graded")
     g.add_argument("--executor", choices=["local", "dask"], default="local")
-    g.add_argument("--scheduler", default=None, help="dask scheduler address (with --executor dask)")
+    g.add_argument(
+        "--scheduler", default=None, help="dask scheduler address (with --executor dask)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_grade)
 
@@ -64,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--out", type=Path, default=Path("reports"))
     ci.set_defaults(func=cmd_ci)
 
-    v = sub.add_parser("validate", help="check that a sheet loads, solves and its solution scores full marks")
+    v = sub.add_parser(
+        "validate", help="check that a sheet loads, solves and its solution scores full marks"
+    )
     v.add_argument("sheet", type=Path)
     v.set_defaults(func=cmd_validate)
 
@@ -90,7 +94,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if not args.scheduler:
             raise UsageError("--executor dask needs --scheduler ADDRESS")
         batch = grade_batch_dask(
-            sheet=sheet, paths=args.paths, out_dir=args.out, scheduler=args.scheduler, force=args.force
+            sheet=sheet,
+            paths=args.paths,
+            out_dir=args.out,
+            scheduler=args.scheduler,
+            force=args.force,
         )
     else:
         from grader.progress import BatchProgress

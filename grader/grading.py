@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from grader.checks.base import describe_error
-
 from grader.results import (
     Author,
     CheckResult,
@@ -112,7 +111,9 @@ def grade_submission(
         checks = by_task[task.spec.id]
         if not checks:
             continue
-        tasks.append(_task_result(task.spec.id, task.spec.title, checks, path.name, options.manual_scores))
+        tasks.append(
+            _task_result(task.spec.id, task.spec.title, checks, path.name, options.manual_scores)
+        )
     authors_outcome = report.outcomes.get(AUTHORS_PROBE.id)
     authors = authors_from(
         authors_outcome.value if authors_outcome is not None and authors_outcome.ok else None,
@@ -160,12 +161,20 @@ def _task_result(
         score = min(max(recorded.score, 0.0), max_score)
         feedback = ("Graded by hand.", *((recorded.comment,) if recorded.comment else ()))
         checks = [
-            replace(c, points=round(score * c.max_points / max_score, 6), method="manual-scored",
-                    feedback=feedback, undetermined=False, passed=score >= max_score)
+            replace(
+                c,
+                points=round(score * c.max_points / max_score, 6),
+                method="manual-scored",
+                feedback=feedback,
+                undetermined=False,
+                passed=score >= max_score,
+            )
             for c in checks
         ]
         status = "passed" if score >= max_score - 1e-9 else ("failed" if score <= 0 else "partial")
-        return TaskResult(task_id, title, round(score, 6), max_score, status, tuple(checks), manual_answer)
+        return TaskResult(
+            task_id, title, round(score, 6), max_score, status, tuple(checks), manual_answer
+        )
     score = round(sum(c.points for c in checks), 6)
     waiting = any(c.kind == "manual" and c.method == "manual" for c in checks)
     if waiting or any(c.undetermined for c in checks):
@@ -193,8 +202,13 @@ def read_manual_scores(path: Path) -> dict[tuple[str, str], ManualScore]:
             try:
                 value = float(raw)
             except ValueError:
-                log.warning("%s: score %r for %s/%s is not a number; ignored", path, raw,
-                            row.get("submission"), row.get("task"))
+                log.warning(
+                    "%s: score %r for %s/%s is not a number; ignored",
+                    path,
+                    raw,
+                    row.get("submission"),
+                    row.get("task"),
+                )
                 continue
             scores[(row.get("submission", ""), row.get("task", ""))] = ManualScore(
                 value, (row.get("comment") or "").strip()
@@ -222,7 +236,9 @@ def write_manual_scores(path: Path, results: Iterable[SubmissionResult]) -> None
         return
     from grader.output import atomic_write_text  # local: avoids an import cycle at start-up
 
-    lines = _csv_text([MANUAL_COLUMNS, *([r[k] for k in MANUAL_COLUMNS] for _, r in sorted(rows.items()))])
+    lines = _csv_text(
+        [MANUAL_COLUMNS, *([r[k] for k in MANUAL_COLUMNS] for _, r in sorted(rows.items()))]
+    )
     atomic_write_text(path, lines)
 
 

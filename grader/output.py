@@ -80,13 +80,17 @@ def result_key(sheet_digest: str, submission_sha: str, visible_only: bool, manua
     return f"{sheet_digest[:16]}:{submission_sha[:16]}:{int(visible_only)}:{manual}"
 
 
-def write_result(directory: Path, result: SubmissionResult, key: str, report_html: str | None) -> None:
+def write_result(
+    directory: Path, result: SubmissionResult, key: str, report_html: str | None
+) -> None:
     data = result.to_json()
     data["key"] = key
     if report_html is not None:
         atomic_write_text(directory / "report.html", report_html)
     # result.json last: its presence with the right key marks the hand-in done
-    atomic_write_text(directory / "result.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(
+        directory / "result.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 def read_done(directory: Path, key: str) -> SubmissionResult | None:
@@ -168,7 +172,17 @@ def gradebook_csv(results: Sequence[SubmissionResult], task_ids: Sequence[str]) 
                 if t.status == "manual":
                     pending.append(tid)
         for a in r.authors:
-            rows.append([a.name, a.id, r.submission, *cells, _num(r.score), _num(r.max_score), " ".join(pending)])
+            rows.append(
+                [
+                    a.name,
+                    a.id,
+                    r.submission,
+                    *cells,
+                    _num(r.score),
+                    _num(r.max_score),
+                    " ".join(pending),
+                ]
+            )
     for row in sorted(rows, key=lambda row: (row[0].casefold(), row[2])):
         writer.writerow(row)
     return buf.getvalue()

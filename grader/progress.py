@@ -18,8 +18,12 @@ class BatchProgress:
     def __enter__(self) -> BatchProgress:
         if self.enabled:
             self._progress = Progress(
-                TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                TextColumn("{task.description}"), transient=True,
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                transient=True,
             )
             self._progress.__enter__()
         return self
@@ -32,6 +36,8 @@ class BatchProgress:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, advance=1, description=item.stem[:30])
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.__exit__(et, e, tb)

@@ -22,7 +22,10 @@ def submission_template(sheet: LoadedSheet) -> str:
         names = [c.spec.name for c in task.checks if c.spec.name not in done]
         if not names:
             continue
-        lines += ["", f"# --- {task.spec.id} ({task.spec.points:g} points) {task.spec.title}".rstrip()]
+        lines += [
+            "",
+            f"# --- {task.spec.id} ({task.spec.points:g} points) {task.spec.title}".rstrip(),
+        ]
         if task.spec.prompt:
             lines += [f"# {line}" for line in task.spec.prompt.strip().splitlines()]
         for name in dict.fromkeys(names):

@@ -1,4 +1,5 @@
-"""`grader validate`: the sheet loads, the solver answers every task, the solution scores full marks."""
+"""`grader validate`: the sheet loads, the solver answers every task, and the sheet's
+solution scores full marks."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import Location, Problem, SheetError
-from grader.grading import GradeOptions, grade_submission
+from grader.grading import grade_submission
 from grader.results import SubmissionResult
 from grader.sheet.loader import load_sheet
 
@@ -21,13 +22,22 @@ def validate_sheet(path: Path) -> ValidationReport:
     sheet = load_sheet(path)  # raises SheetError listing every problem
     n_checks = sum(len(t.checks) for t in sheet.tasks)
     total = sum(t.spec.points for t in sheet.tasks)
-    head = f"{path}: sheet {sheet.id}: {len(sheet.tasks)} tasks, {n_checks} checks, {total:g} points; reference answers computed."
+    head = (
+        f"{path}: sheet {sheet.id}: {len(sheet.tasks)} tasks, {n_checks} checks, "
+        f"{total:g} points; reference answers computed."
+    )
     solution = sheet.solution_path()
     if solution is None:
         return ValidationReport(head + "\n(no `solution:` given, so no hand-in was graded)", None)
     if not solution.is_file():
-        raise SheetError([Problem(Location(str(path), sheet_line(path, "solution"), "solution"),
-                                  f"the solution file {solution} does not exist")])
+        raise SheetError(
+            [
+                Problem(
+                    Location(str(path), sheet_line(path, "solution"), "solution"),
+                    f"the solution file {solution} does not exist",
+                )
+            ]
+        )
     result = grade_submission(sheet, solution)
     problems = []
     for task in result.tasks:
@@ -36,16 +46,22 @@ def validate_sheet(path: Path) -> ValidationReport:
         if task.score < task.max_score - 1e-9:
             lost = [f for c in task.checks if not c.passed for f in c.feedback]
             ti = next(i for i, t in enumerate(sheet.tasks) if t.spec.id == task.task_id)
-            problems.append(Problem(
-                Location(str(path), sheet_line(path, "tasks", ti), f"tasks[{ti}] ({task.task_id})"),
-                f"the sheet's solution scores {task.score:g}/{task.max_score:g}: " + " ".join(lost)[:600],
-            ))
+            problems.append(
+                Problem(
+                    Location(
+                        str(path), sheet_line(path, "tasks", ti), f"tasks[{ti}] ({task.task_id})"
+                    ),
+                    f"the sheet's solution scores {task.score:g}/{task.max_score:g}: "
+                    + " ".join(lost)[:600],
+                )
+            )
     if problems:
         raise SheetError(problems)
     manual = [t.task_id for t in result.tasks if t.status == "manual"]
     waiting = f", {', '.join(manual)} waiting as manual" if manual else ""
     return ValidationReport(
-        head + f"\nThe solution {solution.name} scores {result.auto_score:g}/{result.auto_max_score:g} "
+        head
+        + f"\nThe solution {solution.name} scores {result.auto_score:g}/{result.auto_max_score:g} "
         f"on the auto-graded tasks{waiting}.",
         result,
     )

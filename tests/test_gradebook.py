@@ -22,16 +22,32 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
     for name in ["seed_group.py", "reference.py"]:
         shutil.copy(SUBMISSIONS / name, subs / name)
     out = tmp_path / "out"
-    assert main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    assert (
+        main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    )
 
     book = rows(out / "gradebook.csv")
     assert [r["name"] for r in book] == [
-        "Anna Krasilnikova", "Mirza Misbah Mubeen Baig", "Reference Solution", "Shahzain Mehboob"
+        "Anna Krasilnikova",
+        "Mirza Misbah Mubeen Baig",
+        "Reference Solution",
+        "Shahzain Mehboob",
     ]
     seed_rows = [r for r in book if r["submission"] == "seed_group.py"]
     assert {r["total"] for r in seed_rows} == {seed_rows[0]["total"]} and len(seed_rows) == 3
     assert all(r["pending_manual"] == "6.1b" for r in book)
-    assert list(book[0])[3:13] == ["6.1a", "6.1b", "6.1c", "6.1d", "6.2a", "6.2b", "6.2c", "6.2d", "6.3a", "6.3b"]
+    assert list(book[0])[3:13] == [
+        "6.1a",
+        "6.1b",
+        "6.1c",
+        "6.1d",
+        "6.2a",
+        "6.2b",
+        "6.2c",
+        "6.2d",
+        "6.3a",
+        "6.3b",
+    ]
 
     result = json.loads((out / "reference" / "result.json").read_text(encoding="utf-8"))
     assert {"submission", "sheet", "authors", "score", "max_score", "tasks"} <= set(result)
@@ -43,8 +59,13 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
     # The instructor grades the essay of the reference hand-in and reruns.
     manual = out / "manual_scores.csv"
     pending = rows(manual)
-    assert {(r["submission"], r["task"]) for r in pending} == {("seed_group.py", "6.1b"), ("reference.py", "6.1b")}
-    assert "data-generating distribution" in next(r["answer"] for r in pending if r["submission"] == "reference.py")
+    assert {(r["submission"], r["task"]) for r in pending} == {
+        ("seed_group.py", "6.1b"),
+        ("reference.py", "6.1b"),
+    }
+    assert "data-generating distribution" in next(
+        r["answer"] for r in pending if r["submission"] == "reference.py"
+    )
     for r in pending:
         if r["submission"] == "reference.py":
             r["score"], r["comment"] = "1.5", "Clear, but say why p_hat converges."
@@ -53,7 +74,9 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
         writer.writeheader()
         writer.writerows(pending)
 
-    assert main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    assert (
+        main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    )
     ref = json.loads((out / "reference" / "result.json").read_text(encoding="utf-8"))
     essay = next(t for t in ref["tasks"] if t["id"] == "6.1b")
     assert (essay["status"], essay["score"]) == ("partial", 1.5)

@@ -45,7 +45,9 @@ def as_float(value: Any, what: str = "the answer") -> float:
     if isinstance(value, Expr):
         expr = as_expr(value, {}, what)
         if expr.free_symbols:
-            raise WrongType(f"{what} should be a number, but it contains {sorted(map(str, expr.free_symbols))}")
+            raise WrongType(
+                f"{what} should be a number, but it contains {sorted(map(str, expr.free_symbols))}"
+            )
         try:
             return float(sympy.N(expr, 30))
         except (TypeError, ValueError) as exc:
@@ -78,7 +80,9 @@ def as_array(value: Any, what: str = "the answer", *, ndim: int | None = None) -
         try:
             arr = np.array(_plain(value), dtype=float)
         except (TypeError, ValueError) as exc:
-            raise WrongType(f"{what} should be an array of numbers, but it is {describe_type(value)}") from exc
+            raise WrongType(
+                f"{what} should be an array of numbers, but it is {describe_type(value)}"
+            ) from exc
     else:
         raise WrongType(f"{what} should be an array of numbers, but it is {describe_type(value)}")
     if ndim is not None and arr.ndim != ndim:
@@ -94,8 +98,12 @@ def _plain(value: Any) -> Any:
     return as_float(value)
 
 
-def as_expr(value: Any, symbols: Mapping[str, sympy.Symbol], what: str = "the answer",
-            functions: Mapping[str, Any] | None = None) -> sympy.Expr:
+def as_expr(
+    value: Any,
+    symbols: Mapping[str, sympy.Symbol],
+    what: str = "the answer",
+    functions: Mapping[str, Any] | None = None,
+) -> sympy.Expr:
     """A sympy expression from an expression string (safe parser) or a number."""
     from grader.judge.parse import ExpressionError, parse_expression
 

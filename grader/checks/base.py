@@ -53,7 +53,12 @@ class Check(ABC, Generic[SpecT]):
         return self.spec.title or f"`{self.spec.name}`"
 
     def probe(
-        self, suffix: str | int, *, args: Sequence[Any] = (), op: str = "call", name: str | None = None
+        self,
+        suffix: str | int,
+        *,
+        args: Sequence[Any] = (),
+        op: str = "call",
+        name: str | None = None,
     ) -> Probe:
         return Probe(
             id=f"{self.check_id}/{suffix}",
@@ -104,7 +109,15 @@ class Check(ABC, Generic[SpecT]):
     def error_result(self, outcome: Outcome, *, what: str | None = None) -> CheckResult:
         assert outcome.error is not None
         err = outcome.error
-        is_error = err.kind in ("exception", "timeout", "memory", "output", "crashed", "import", "sandbox")
+        is_error = err.kind in (
+            "exception",
+            "timeout",
+            "memory",
+            "output",
+            "crashed",
+            "import",
+            "sandbox",
+        )
         return self.result(
             fraction=0.0,
             feedback=[describe_error(what or self.spec.name, err)],
@@ -124,7 +137,8 @@ def describe_error(name: str, err: ProbeError) -> str:
         case "missing":
             return f"{subject} is not defined in your file."
         case "not_callable":
-            return f"{subject} should be a function: {err.message.split(', ', 1)[0].replace(f'`{name}` is', 'it is')}."
+            what = err.message.split(", ", 1)[0].replace(f"`{name}` is", "it is")
+            return f"{subject} should be a function: {what}."
         case "exception":
             return f"{subject} raised {err.message}{where}."
         case "timeout":

@@ -50,7 +50,9 @@ class ExpressionCheck(Check[ExpressionSpec]):
     def prepare(self) -> None:
         spec = self.spec
         if spec.mode not in MODES:
-            raise SpecError("mode", f"unknown mode {spec.mode!r}; known: {', '.join(sorted(MODES))}")
+            raise SpecError(
+                "mode", f"unknown mode {spec.mode!r}; known: {', '.join(sorted(MODES))}"
+            )
         self.domains: dict[str, Domain] = {
             a: spec.domains.get(a, self.ctx.domains.get(a, "real")) for a in spec.args
         }
@@ -64,10 +66,14 @@ class ExpressionCheck(Check[ExpressionSpec]):
         for i, m in enumerate(spec.mistakes):
             if m.expr is None:
                 raise SpecError(("mistakes", i, "expr"), "an expression mistake needs `expr`")
-            self.mistake_exprs.append(self.ctx.parse(m.expr, ("mistakes", i, "expr"), extra=self.symbols))
+            self.mistake_exprs.append(
+                self.ctx.parse(m.expr, ("mistakes", i, "expr"), extra=self.symbols)
+            )
         args = [self.symbols[a] for a in spec.args]
         self.numeric_reference = sympy.lambdify(args, self.reference, modules="mpmath")
-        self.numeric_mistakes = [sympy.lambdify(args, e, modules="mpmath") for e in self.mistake_exprs]
+        self.numeric_mistakes = [
+            sympy.lambdify(args, e, modules="mpmath") for e in self.mistake_exprs
+        ]
         self.reference_mathml = _mathml(self.reference)
         # Judgement is a pure function of the answer's text: a class repeats answers.
         self._verdicts: dict[str, CheckResult] = {}
@@ -89,16 +95,26 @@ class ExpressionCheck(Check[ExpressionSpec]):
 
     def trial(self, rng: np.random.Generator) -> Trial:
         pts = self._draw(rng)
-        symbolic = self.probe("symbolic", args=[Symbol(a, _assumptions(self.domains[a])) for a in self.spec.args])
+        symbolic = self.probe(
+            "symbolic", args=[Symbol(a, _assumptions(self.domains[a])) for a in self.spec.args]
+        )
         vector = self.probe("numeric", args=[pts[:, j].copy() for j in range(pts.shape[1])])
-        scalar = [self.probe(f"at{i}", args=[float(v) for v in row]) for i, row in enumerate(pts[:6])]
+        scalar = [
+            self.probe(f"at{i}", args=[float(v) for v in row]) for i, row in enumerate(pts[:6])
+        ]
         probes = (symbolic, vector, *scalar)
 
         def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
             sym = outcomes[symbolic.id]
-            if sym.ok and isinstance(sym.value, (Expr, int, float)) and not isinstance(sym.value, bool):
+            if (
+                sym.ok
+                and isinstance(sym.value, (Expr, int, float))
+                and not isinstance(sym.value, bool)
+            ):
                 return self._judge_symbolic(sym.value)
-            numeric = self._judge_numeric(pts, outcomes[vector.id], [outcomes[p.id] for p in scalar])
+            numeric = self._judge_numeric(
+                pts, outcomes[vector.id], [outcomes[p.id] for p in scalar]
+            )
             if numeric is not None:
                 return numeric
             # Neither worked: report the first failure the student can act on.
@@ -125,7 +141,11 @@ class ExpressionCheck(Check[ExpressionSpec]):
         except WrongType as exc:
             return self.result(fraction=0.0, feedback=[str(exc)], method="symbolic")
         verdict = compare(
-            given, self.reference, mode=self.spec.mode, domains=self._domain_names(), rtol=self.spec.rtol
+            given,
+            self.reference,
+            mode=self.spec.mode,
+            domains=self._domain_names(),
+            rtol=self.spec.rtol,
         )
         shown = dict(
             method="symbolic",
@@ -193,7 +213,9 @@ class ExpressionCheck(Check[ExpressionSpec]):
             xs, note = pts, "on arrays"
         elif scalars and all(o.ok for o in scalars):
             try:
-                ys = np.array([as_array(o.value, f"`{self.spec.name}`").reshape(()) for o in scalars])
+                ys = np.array(
+                    [as_array(o.value, f"`{self.spec.name}`").reshape(()) for o in scalars]
+                )
             except (WrongType, ValueError) as exc:
                 return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
             xs, note = pts[: len(scalars)], "one number at a time (it does not work on arrays)"
@@ -201,11 +223,16 @@ class ExpressionCheck(Check[ExpressionSpec]):
             return None
         expected = np.array([float(self.numeric_reference(*row)) for row in xs])
         close = np.isclose(ys, expected, rtol=max(self.spec.rtol, 1e-7), atol=1e-12)
-        how = f"judged numerically at {len(xs)} points, {note}: your function does not accept sympy symbols"
+        how = (
+            f"judged numerically at {len(xs)} points, {note}: "
+            "your function does not accept sympy symbols"
+        )
         if close.all():
-            return self.result(fraction=1.0, feedback=[f"{self.title} is right ({how})."], method="numeric")
+            return self.result(
+                fraction=1.0, feedback=[f"{self.title} is right ({how})."], method="numeric"
+            )
         bad = int(np.argmin(close))
-        at = ", ".join(f"{a} = {fmt(v, 4)}" for a, v in zip(self.spec.args, xs[bad]))
+        at = ", ".join(f"{a} = {fmt(v, 4)}" for a, v in zip(self.spec.args, xs[bad], strict=True))
         witness = f"at {at} the answer gives {fmt(ys[bad])} and the reference {fmt(expected[bad])}"
         named = []
         for i, f in enumerate(self.numeric_mistakes):
@@ -214,12 +241,18 @@ class ExpressionCheck(Check[ExpressionSpec]):
                 named.append(self.mistake(i))
         feedback = [m.message for m in named] or [f"{self.title} gives wrong values."]
         feedback += [f"For example, {witness}.", f"({how}.)"]
-        return self.result(fraction=0.0, feedback=feedback, method="numeric", witness=witness, mistakes=named)
+        return self.result(
+            fraction=0.0, feedback=feedback, method="numeric", witness=witness, mistakes=named
+        )
 
 
 def _assumptions(domain: Domain) -> dict[str, bool]:
     s = symbol_for("t", domain)
-    return {k: v for k, v in s.assumptions0.items() if k in ("real", "positive", "nonnegative", "integer")}
+    return {
+        k: v
+        for k, v in s.assumptions0.items()
+        if k in ("real", "positive", "nonnegative", "integer")
+    }
 
 
 def _mathml(expr: sympy.Expr) -> str | None:

@@ -43,7 +43,8 @@ class PropertySpec(Model):
 
 class FunctionSpec(CheckSpec):
     kind: Literal["function"]
-    #: the reference, a formula in x (may call the sheet's definitions); omit to check properties only
+    #: the reference, a formula in x (may call the sheet's definitions);
+    #: omit it to check properties only
     reference: str | None = None
     #: where values are compared
     sample: tuple[float, float] = (-10.0, 10.0)
@@ -95,18 +96,23 @@ class FunctionCheck(Check[FunctionSpec]):
             elif mistake.key not in _BEHAVIOURS:
                 raise SpecError(
                     ("mistakes", m, "key"),
-                    f"a function mistake gives `expr` or names a behaviour: one of {', '.join(_BEHAVIOURS)}",
+                    "a function mistake gives `expr` or names a behaviour: one of "
+                    + ", ".join(_BEHAVIOURS),
                 )
         if self.reference is not None:
             for i, prop in enumerate(self.properties):
                 ok, detail = self._holds(prop, self._reference_values, np.random.default_rng(0))
                 if not ok:
-                    raise SpecError(("properties", i, "holds"), f"the reference does not satisfy it: {detail}")
+                    raise SpecError(
+                        ("properties", i, "holds"), f"the reference does not satisfy it: {detail}"
+                    )
 
     def _property(self, i: int, p: PropertySpec) -> _Property:
         m = _RELATION.match(p.holds.replace("==", "="))
         if not m:
-            raise SpecError(("properties", i, "holds"), "write a relation such as `f(x) + f(-x) = 1`")
+            raise SpecError(
+                ("properties", i, "holds"), "write a relation such as `f(x) + f(-x) = 1`"
+            )
         left, op, right = m.groups()
         where = ("properties", i, "holds")
         functions = {**self.ctx.functions}
@@ -114,12 +120,16 @@ class FunctionCheck(Check[FunctionSpec]):
         lhs = self._parse_relation_side(left, where, extra, functions)
         rhs = self._parse_relation_side(right, where, extra, functions)
         apps = tuple(
-            sorted({a.args[0] for a in (lhs - rhs).atoms(sympy.Function) if a.func == self.f}, key=str)
+            sorted(
+                {a.args[0] for a in (lhs - rhs).atoms(sympy.Function) if a.func == self.f}, key=str
+            )
         )
         if not apps:
             raise SpecError(where, "the relation does not mention f")
         if any(a.free_symbols for a in apps) and p.over is None:
-            raise SpecError(("properties", i, "over"), "give the range `over: [lo, hi]` that x is sampled from")
+            raise SpecError(
+                ("properties", i, "over"), "give the range `over: [lo, hi]` that x is sampled from"
+            )
         return _Property(p, lhs, op, rhs, apps)
 
     def _parse_relation_side(self, text: str, where, extra, functions) -> sympy.Expr:  # noqa: ANN001
@@ -139,10 +149,14 @@ class FunctionCheck(Check[FunctionSpec]):
     # --------------------------------------------------------------- trial
     def _sample_points(self, rng: np.random.Generator) -> np.ndarray:
         lo, hi = self.spec.sample
-        xs = np.concatenate([rng.uniform(lo, hi, self.spec.samples), np.array(self.spec.edge, float)])
+        xs = np.concatenate(
+            [rng.uniform(lo, hi, self.spec.samples), np.array(self.spec.edge, float)]
+        )
         return xs
 
-    def _property_points(self, prop: _Property, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _property_points(
+        self, prop: _Property, rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         if prop.spec.over is None:
             xs = np.zeros(1)
         else:
@@ -155,11 +169,19 @@ class FunctionCheck(Check[FunctionSpec]):
         return xs, args
 
     def trial(self, rng: np.random.Generator) -> Trial:
-        xs = self._sample_points(rng) if self.spec.values_weight > 0 and self.reference else np.zeros(0)
+        xs = (
+            self._sample_points(rng)
+            if self.spec.values_weight > 0 and self.reference
+            else np.zeros(0)
+        )
         prop_points = [self._property_points(p, rng) for p in self.properties]
-        plot_xs = np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
+        plot_xs = (
+            np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
+        )
         # one call of f over every input needed: the answer is looked up per point
-        inputs = np.unique(np.concatenate([xs, plot_xs, *[a for _, args in prop_points for a in args]]))
+        inputs = np.unique(
+            np.concatenate([xs, plot_xs, *[a for _, args in prop_points for a in args]])
+        )
         probes: list[Probe] = []
         if self.spec.vectorised:
             probes.append(self.probe("all", args=[inputs]))
@@ -213,7 +235,7 @@ class FunctionCheck(Check[FunctionSpec]):
                     return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
                 warnings += o.warnings
             values = np.array(vals)
-        lookup = dict(zip(inputs.tolist(), values.tolist()))
+        lookup = dict(zip(inputs.tolist(), values.tolist(), strict=True))
 
         def student(points: np.ndarray) -> np.ndarray:
             return np.array([lookup[v] for v in points.tolist()])
@@ -261,7 +283,7 @@ class FunctionCheck(Check[FunctionSpec]):
                     given=tuple(_finite(given_plot)),
                     differs_at=tuple(plot_xs[differs].tolist()),
                 )
-        for prop, (pxs, args) in zip(self.properties, prop_points):
+        for prop, (pxs, args) in zip(self.properties, prop_points, strict=True):
             weights += prop.spec.weight
             ok, detail = self._holds(prop, student, rng, (pxs, args))
             if ok:
@@ -278,9 +300,16 @@ class FunctionCheck(Check[FunctionSpec]):
         feedback = [m.message for m in mistakes] + feedback
         fraction = earned / weights if weights else 1.0
         if fraction >= 1.0:
-            feedback.insert(0, f"{self.title} is right (judged numerically at {inputs.size} points).")
+            feedback.insert(
+                0, f"{self.title} is right (judged numerically at {inputs.size} points)."
+            )
         return self.result(
-            fraction=fraction, feedback=feedback, method="numeric", witness=witness, mistakes=mistakes, plot=plot
+            fraction=fraction,
+            feedback=feedback,
+            method="numeric",
+            witness=witness,
+            mistakes=mistakes,
+            plot=plot,
         )
 
     def _holds(self, prop: _Property, values, rng, points=None) -> tuple[bool, str]:  # noqa: ANN001
@@ -310,7 +339,7 @@ _BEHAVIOURS = ("warning", "nonfinite", "edge")
 
 def _evaluate(expr, x, f, apps, xs, fvals) -> np.ndarray:  # noqa: ANN001
     placeholders = sympy.symbols(f"_f0:{len(apps)}")
-    replaced = expr.subs({f(a): p for a, p in zip(apps, placeholders)})
+    replaced = expr.subs({f(a): p for a, p in zip(apps, placeholders, strict=True)})
     g = sympy.lambdify([x, *placeholders], replaced, modules="numpy")
     with np.errstate(all="ignore"):
         out = g(xs, *fvals)

@@ -41,13 +41,18 @@ class ManualCheck(Check[ManualSpec]):
             if not isinstance(out.value, str) or not out.value.strip():
                 return self.result(
                     fraction=0.0,
-                    feedback=[f"`{self.spec.name}` should be your answer as text; it is {describe_type(out.value)}."],
+                    feedback=[
+                        f"`{self.spec.name}` should be your answer as text; "
+                        f"it is {describe_type(out.value)}."
+                    ],
                     method="manual",
                 )
             words = len(out.value.split())
             note = ["Your answer waits for a person to grade it."]
             if words < self.spec.min_words:
-                note.append(f"It has {words} words; the sheet asks for at least {self.spec.min_words}.")
+                note.append(
+                    f"It has {words} words; the sheet asks for at least {self.spec.min_words}."
+                )
             return self.result(fraction=0.0, feedback=note, method="manual", given=out.value[:5000])
 
         return Trial((probe,), judge)

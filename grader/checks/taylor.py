@@ -46,12 +46,23 @@ class TaylorCheck(Check[TaylorSpec]):
         try:
             series = sympy.series(f, x, a, spec.order + 1).removeO()
         except Exception as exc:  # noqa: BLE001 - sympy raises many kinds here
-            raise SpecError("function", f"sympy could not expand it at {spec.point}: {exc}") from exc
+            raise SpecError(
+                "function", f"sympy could not expand it at {spec.point}: {exc}"
+            ) from exc
         poly = sympy.expand(series.subs(x, x + a)) if a != 0 else sympy.expand(series)
         self.coefficients = [sympy.nsimplify(poly.coeff(x, k)) for k in range(spec.order + 1)]
         for k, c in enumerate(self.coefficients):
             if c.free_symbols:
                 raise SpecError("function", f"coefficient {k} is not a number: {c}")
+        # a listed mistake is a wrong coefficient, as an expression in `ref` (the right one) and k
+        self.mistake_values = []
+        for i, m in enumerate(spec.mistakes):
+            if m.value is None:
+                raise SpecError(("mistakes", i, "value"), "give `value`, in terms of `ref` and `k`")
+            wrong = self.ctx.parse(m.value, ("mistakes", i, "value"), extra={"ref": _REF, "k": _K})
+            if wrong.free_symbols - {_REF, _K}:
+                raise SpecError(("mistakes", i, "value"), "may use only `ref` and `k`")
+            self.mistake_values.append(wrong)
 
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")
@@ -75,7 +86,10 @@ class TaylorCheck(Check[TaylorSpec]):
         if len(items) < n:
             return self.result(
                 fraction=0.0,
-                feedback=[f"{name} should list the {n} coefficients of x^0 … x^{n - 1}; it has {len(items)}."],
+                feedback=[
+                    f"{name} should list the {n} coefficients of x^0 … x^{n - 1}; "
+                    f"it has {len(items)}."
+                ],
                 method="exact",
                 expected=expected_text,
                 given=fmt(items),
@@ -96,18 +110,26 @@ class TaylorCheck(Check[TaylorSpec]):
             if _same(c, expected, self.spec.rtol):
                 right += 1
                 continue
-            if k >= 2 and expected != 0 and _same(c, expected * math.factorial(k), self.spec.rtol):
-                mistakes.append(Mistake(f"{self.check_id}:factorial", "A Taylor coefficient is f⁽ᵏ⁾(0)/k!: "
-                                        "you gave the derivative without dividing by k!."))
+            named = [
+                self.mistake(i)
+                for i, wrong in enumerate(self.mistake_values)
+                if _same(c, wrong.subs({_REF: expected, _K: k}), self.spec.rtol)
+            ]
+            factorial = math.factorial(k)
+            if named:
+                mistakes += named
+                feedback += [m.message for m in named]
+            elif k >= 2 and expected != 0 and _same(c, expected * factorial, self.spec.rtol):
+                mistakes.append(Mistake(f"{self.check_id}:factorial", _FACTORIAL))
                 feedback.append(
-                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is f⁽{k}⁾(0), "
-                    f"the derivative itself, not divided by {k}! = {math.factorial(k)}."
+                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is "
+                    f"f⁽{k}⁾(0), the derivative itself, not divided by {k}! = {factorial}."
                 )
             else:
-                feedback.append(f"The coefficient of x^{k} is wrong: expected {sympy.sstr(expected)}, got {sympy.sstr(c)}.")
-        for i, m in enumerate(self.spec.mistakes):
-            if m.value is not None:
-                continue
+                feedback.append(
+                    f"The coefficient of x^{k} is wrong: expected {sympy.sstr(expected)}, "
+                    f"got {sympy.sstr(c)}."
+                )
         if len(items) > n:
             feedback.append(f"(Only the first {n} coefficients were graded.)")
         fraction = right / n
@@ -121,6 +143,10 @@ class TaylorCheck(Check[TaylorSpec]):
             given="[" + ", ".join(given_text) + "]",
             mistakes=list(dict.fromkeys(mistakes)),
         )
+
+
+_REF, _K = sympy.Symbol("ref"), sympy.Symbol("k", integer=True, nonnegative=True)
+_FACTORIAL = "A Taylor coefficient is f⁽ᵏ⁾(0)/k!: you gave the derivative without dividing by k!."
 
 
 def _same(given: sympy.Expr, expected: sympy.Expr, rtol: float) -> bool:

@@ -88,8 +88,11 @@ def _problems(source: YamlSource, exc: ValidationError) -> list[Problem]:
         message = err["msg"]
         if err["type"] == "union_tag_invalid":
             kinds = ", ".join(sorted(REGISTRY))
-            message = f"unknown check kind {err['input'].get('kind')!r}; known kinds: {kinds}" if isinstance(
-                err.get("input"), dict) else message
+            message = (
+                f"unknown check kind {err['input'].get('kind')!r}; known kinds: {kinds}"
+                if isinstance(err.get("input"), dict)
+                else message
+            )
         elif err["type"] == "extra_forbidden":
             message = "unknown field (a typo?)"
         location: Location = source.location(loc)

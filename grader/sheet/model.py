@@ -28,7 +28,8 @@ class Task(Model):
         total = sum(c.points for c in self.checks)
         if abs(total - self.points) > 1e-9:
             raise ValueError(
-                f"the checks of task {self.id} give {total:g} points, but the task is worth {self.points:g}"
+                f"the checks of task {self.id} give {total:g} points, "
+                f"but the task is worth {self.points:g}"
             )
         return self
 

@@ -74,7 +74,9 @@ def load_yaml(path: Path) -> YamlSource:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SheetError([Problem(Location(file), f"cannot read the sheet: {exc.strerror}")]) from exc
+        raise SheetError(
+            [Problem(Location(file), f"cannot read the sheet: {exc.strerror}")]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise SheetError([Problem(Location(file), f"the sheet is not UTF-8 text: {exc}")]) from exc
     try:
@@ -92,7 +94,9 @@ def load_yaml(path: Path) -> YamlSource:
     try:
         data = _construct(node, (), lines)
     except _DuplicateKey as exc:
-        raise SheetError([Problem(Location(file, exc.line, exc.key), "this key appears twice")]) from exc
+        raise SheetError(
+            [Problem(Location(file, exc.line, exc.key), "this key appears twice")]
+        ) from exc
     return YamlSource(file, data, lines)
 
 

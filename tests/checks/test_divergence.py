@@ -19,11 +19,11 @@ from grader.sandbox.runner import run_probes
 from grader.sheet.common import Family
 from grader.sheet.context import SheetContext, SpecError
 
-SNIPPET = Path(__file__).resolve().parents[2] / "exercises" / "snippets" / "6.1.yaml"
+SHEET = Path(__file__).resolve().parents[2] / "exercises" / "sheet06.yaml"
 
 
 def families() -> dict[str, Family]:
-    data = yaml.safe_load(SNIPPET.read_text())
+    data = yaml.safe_load(SHEET.read_text(encoding="utf-8"))
     return {name: Family.model_validate(f) for name, f in data["families"].items()}
 
 

@@ -33,7 +33,9 @@ def check(sheet06):  # noqa: ANN001
 def judge_text(check, text: str):  # noqa: ANN001, ANN201
     trial = check.trial(np.random.default_rng(0))
     # The child prints sympy expressions; a student's `sigmoid(x)` arrives as that text.
-    expr = text.replace("sigmoid(-x)", "(1/(1 + exp(x)))").replace("sigmoid(x)", "(1/(1 + exp(-x)))")
+    expr = text.replace("sigmoid(-x)", "(1/(1 + exp(x)))").replace(
+        "sigmoid(x)", "(1/(1 + exp(-x)))"
+    )
     expr = expr.replace("sigma(x)", "(1/(1 + exp(-x)))")
     outcomes = {p.id: Outcome(p.id, error=ProbeError("exception", "unused")) for p in trial.probes}
     outcomes[trial.probes[0].id] = Outcome(trial.probes[0].id, value=Expr(expr))
@@ -48,7 +50,9 @@ def test_every_equivalent_form_earns_full_marks(check, form: str) -> None:  # no
 
 
 @pytest.mark.parametrize("form,named", sorted(MISTAKES.items()))
-def test_every_listed_mistake_is_refuted_with_a_witness_and_named(check, form: str, named: str) -> None:  # noqa: ANN001
+def test_every_listed_mistake_is_refuted_with_a_witness_and_named(
+    check, form: str, named: str
+) -> None:  # noqa: ANN001
     result = judge_text(check, form)
     assert not result.passed and result.points == 0
     assert named in " ".join(result.feedback)
@@ -66,7 +70,9 @@ def test_a_numbers_only_answer_is_judged_numerically(check) -> None:  # noqa: AN
     sym, vector, *scalars = trial.probes
     xs = vector.args[0]
     outcomes = {
-        sym.id: Outcome(sym.id, error=ProbeError("exception", "TypeError: loop of ufunc does not support")),
+        sym.id: Outcome(
+            sym.id, error=ProbeError("exception", "TypeError: loop of ufunc does not support")
+        ),
         vector.id: Outcome(vector.id, value=np.exp(-xs) / (1 + np.exp(-xs)) ** 2),
     }
     outcomes.update({p.id: Outcome(p.id, error=ProbeError("exception", "x")) for p in scalars})

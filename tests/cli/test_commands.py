@@ -25,7 +25,10 @@ def test_every_shipped_sheet_validates(sheet: Path, capsys) -> None:  # noqa: AN
 
 def test_validate_and_grade_exit_2_on_a_broken_sheet(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     sheet = tmp_path / "broken.yaml"
-    sheet.write_text("id: s\ntasks:\n  - id: 1\n    points: 1\n    checks:\n      - kind: nope\n        name: f\n        points: 1\n")
+    sheet.write_text(
+        "id: s\ntasks:\n  - id: 1\n    points: 1\n    checks:\n"
+        "      - kind: nope\n        name: f\n        points: 1\n"
+    )
     assert main(["validate", str(sheet)]) == 2
     err = capsys.readouterr().err
     assert f"{sheet}:6: tasks[0].checks[0]" in err and "unknown check kind 'nope'" in err
@@ -42,6 +45,15 @@ def test_template_lists_every_name(capsys) -> None:  # noqa: ANN001
     assert main(["template", str(SHEET06)]) == 0
     out = capsys.readouterr().out
     compile(out, "template.py", "exec")
-    for name in ["likelihood", "mle_gaussian", "sigmoid_derivative", "TAYLOR_COEFFICIENTS", "forward",
-                 "PREDICTED_CLASS", "N_PARAMETERS", "gradients", "AUTHORS"]:
+    for name in [
+        "likelihood",
+        "mle_gaussian",
+        "sigmoid_derivative",
+        "TAYLOR_COEFFICIENTS",
+        "forward",
+        "PREDICTED_CLASS",
+        "N_PARAMETERS",
+        "gradients",
+        "AUTHORS",
+    ]:
         assert name in out

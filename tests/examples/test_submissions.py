@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from grader.batch import grade_batch
@@ -35,14 +33,22 @@ EXPECTED: dict[str, dict[str, tuple[str, float, list[str]]]] = {
     },
     "network_slips.py": {
         "6.2a": ("failed", 0, ["σ(x)(1 + σ(x)) has the wrong sign"]),
-        "6.3a": ("partial", 1, ["ReLU is missing", "Softmax without subtracting the maximum overflows"]),
+        "6.3a": (
+            "partial",
+            1,
+            ["ReLU is missing", "Softmax without subtracting the maximum overflows"],
+        ),
     },
     "taylor_and_entropy.py": {
         "6.1d": ("partial", 1.6875, ["log base 2"]),
         "6.2d": ("partial", 1.5, ["-1/8 is f⁽3⁾(0)", "not divided by 3! = 6"]),
     },
     "hardcoded.py": {
-        "6.3a": ("partial", 2, ["right on the sheet's network but wrong on other networks", "hard-coded"]),
+        "6.3a": (
+            "partial",
+            2,
+            ["right on the sheet's network but wrong on other networks", "hard-coded"],
+        ),
         "6.3b": ("partial", 1, ["right at a = 2, b = 1 but not in general"]),
     },
     "transposed_numeric.py": {
@@ -84,7 +90,9 @@ def test_task_verdicts(results: dict[str, SubmissionResult], submission: str) ->
             assert w in feedback, f"{submission} {task.task_id}: {w!r} not in {feedback!r}"
 
 
-def test_the_reference_scores_full_marks_with_the_essay_waiting(results: dict[str, SubmissionResult]) -> None:
+def test_the_reference_scores_full_marks_with_the_essay_waiting(
+    results: dict[str, SubmissionResult],
+) -> None:
     ref = results["reference.py"]
     assert (ref.auto_score, ref.auto_max_score) == (20, 20)
     assert ref.task("6.1b").status == "manual"

@@ -64,13 +64,17 @@ def test_unsafe_expression_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_typo_in_a_field_name_is_an_error(tmp_path: Path) -> None:
-    text = "id: s\ntasks:\n" + GOOD_TASK.replace("points: 1\n        reference", "pionts: 1\n        reference")
+    text = "id: s\ntasks:\n" + GOOD_TASK.replace(
+        "points: 1\n        reference", "pionts: 1\n        reference"
+    )
     msgs = problems(write(tmp_path, text))
     assert any("pionts" in m and "unknown field" in m for m in msgs)
 
 
 def test_points_that_do_not_add_up(tmp_path: Path) -> None:
-    text = "id: s\ntasks:\n" + GOOD_TASK.replace("    points: 1\n    checks", "    points: 3\n    checks")
+    text = "id: s\ntasks:\n" + GOOD_TASK.replace(
+        "    points: 1\n    checks", "    points: 3\n    checks"
+    )
     [msg] = problems(write(tmp_path, text))
     assert "give 1 points, but the task is worth 3" in msg and ":3:" in msg
 
@@ -105,4 +109,9 @@ def test_sheet06_loads_and_computes_its_taylor_coefficients(sheet06) -> None:  #
     import sympy
 
     taylor = next(c for t in sheet06.tasks for c in t.checks if c.kind == "taylor")
-    assert taylor.coefficients == [sympy.Rational(1, 2), sympy.Rational(1, 4), 0, sympy.Rational(-1, 48)]
+    assert taylor.coefficients == [
+        sympy.Rational(1, 2),
+        sympy.Rational(1, 4),
+        0,
+        sympy.Rational(-1, 48),
+    ]
