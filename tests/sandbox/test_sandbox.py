@@ -7,6 +7,7 @@ whole file runs in well under a minute. Time assertions are generous on purpose.
 from __future__ import annotations
 
 import os
+import sys
 import signal
 import socket
 import textwrap
@@ -140,21 +141,29 @@ def test_sleep_times_out(sandbox, tmp_path):
 
 
 def test_total_wall_timeout(tmp_path):
-    path = write(tmp_path, "import time\ndef nap(i):\n    time.sleep(3600)\n")
+    # ten functions that all hang (a function that hung once is not asked again, so
+    # one function would not use up the total time)
+    source = "import time\ndef nap(i):\n    time.sleep(3600)\n"
+    source += "".join(f"nap{i} = nap\n" for i in range(10))
+    path = write(tmp_path, source)
     limits = Limits(total_timeout=2.5, grace=0.2, import_timeout=2.0)
     with Sandbox(limits=limits) as sb:
         started = time.monotonic()
-        report = sb.run(path, [call("nap", i, pid=f"n{i}", timeout=1.0) for i in range(10)])
+        report = sb.run(path, [call(f"nap{i}", i, pid=f"n{i}", timeout=1.0) for i in range(10)])
     assert time.monotonic() - started < 15
     assert all(not o.ok for o in report.outcomes.values())
     assert any("total time" in o.error.message for o in report.outcomes.values())
 
 
 def test_cpu_limit_per_hand_in(tmp_path):
-    path = write(tmp_path, "def burn(i):\n    while True:\n        pass\n")
+    # eight functions (a function that hung once is not asked again)
+    source = "def burn(i):\n    while True:\n        pass\n"
+    source += "".join(f"burn{i} = burn\n" for i in range(8))
+    path = write(tmp_path, source)
     limits = Limits(cpu_seconds=2, grace=0.3, total_timeout=30, max_restarts=20)
     with Sandbox(limits=limits) as sb:
-        report = sb.run(path, [call("burn", i, pid=f"b{i}", timeout=0.8) for i in range(8)])
+        probes = [call(f"burn{i}", i, pid=f"b{i}", timeout=0.8) for i in range(8)]
+        report = sb.run(path, probes)
     messages = [o.error.message for o in report.outcomes.values()]
     assert any("CPU time" in m for m in messages), messages
 
@@ -394,13 +403,27 @@ def listing(p):
         "/etc/shadow",
     ]
     probes = [call("read", t, pid=f"r{i}") for i, t in enumerate(targets)]
+    # A virtualenv under /tmp (a CI checkout) stays importable: the directories leading to it
+    # are visible, with nothing in them but the way to the interpreter's files.
+    under_tmp = sorted(
+        {
+            Path(os.path.realpath(p)).parts[:4]
+            for p in (sys.prefix, *sys.path)
+            if p and os.path.isdir(p) and Path(os.path.realpath(p)).parts[:2] == ("/", "tmp")
+            and len(Path(os.path.realpath(p)).parts) > 3
+        }
+    )
+    roots = sorted({parts[2] for parts in under_tmp})
     probes += [call("listing", d, pid=d) for d in ("/", "/root", "/sandbox", "/tmp", "/work")]
+    probes += [call("listing", "/tmp/" + r, pid="tmp-" + r) for r in roots]
     report = sandbox.run(path, probes)
     for i, target in enumerate(targets):
         value = report.outcomes[f"r{i}"].value
         assert isinstance(value, str) and value.startswith("failed"), (target, value)
     assert report.outcomes["/sandbox"].value == ["hand_in.py"]
-    assert report.outcomes["/tmp"].value == []
+    assert report.outcomes["/tmp"].value == roots
+    for r in roots:
+        assert report.outcomes["tmp-" + r].value == sorted({p[3] for p in under_tmp if p[2] == r})
     assert report.outcomes["/work"].value.startswith("failed")
     assert report.outcomes["/root"].value in ([".pyenv"], [], "failed: PermissionError") or (
         not str(os.path.realpath(os.sys.prefix)).startswith("/root")
