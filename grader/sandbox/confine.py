@@ -253,9 +253,7 @@ def build_template_root(base: str, python_dirs: Iterable[str], hidden_dirs: Iter
             hidden.append(d)
     # A virtualenv under /tmp (a CI checkout, say) would vanish under each child's fresh /tmp:
     # remember those binds so that enter_private_root makes them again on top of it.
-    _UNDER_SCRATCH[:] = [
-        (d, d in hidden) for d in [*bound[1:], *hidden] if _under_scratch(d)
-    ]
+    _UNDER_SCRATCH[:] = [(d, d in hidden) for d in [*bound[1:], *hidden] if _under_scratch(d)]
     _mkdirs(f"{base}/dev")
     for name in DEVICES:
         with open(f"{base}/dev/{name}", "w"):
@@ -297,7 +295,8 @@ def enter_private_root(
         if d.startswith("/tmp/"):
             _mkdirs(base + d)
             if is_hidden:
-                mount("tmpfs", base + d, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+                flags = MS_NOSUID | MS_NODEV | MS_RDONLY
+                mount("tmpfs", base + d, "tmpfs", flags, "size=4k,mode=755")
             else:
                 _bind(d, base + d)
     # a /proc of the new pid namespace: shows the hand-in's own processes only

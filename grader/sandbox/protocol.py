@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -271,7 +272,9 @@ def decode_value(data: Any, _depth: int = 0) -> Any:
             raise ProtocolError("bad $tuple")
         return tuple(decode_value(v, _depth + 1) for v in body)
     if tag == "$dict":
-        return {_hashable(decode_value(k, _depth + 1)): decode_value(v, _depth + 1) for k, v in body}
+        return {
+            _hashable(decode_value(k, _depth + 1)): decode_value(v, _depth + 1) for k, v in body
+        }
     if tag == "$expr":
         if not isinstance(body, str) or len(body) > MAX_STRING_CHARS:
             raise ProtocolError("expression too long")
@@ -310,7 +313,8 @@ def _decode_array(data: Mapping[str, Any]) -> np.ndarray:
         raise ProtocolError("array shape does not match its data")
     if dtype.startswith("complex"):
         values: list[Any] = [decode_value(v) for v in flat]
-        if not all(isinstance(v, (int, float, complex)) and not isinstance(v, bool) for v in values):
+        numbers = (int, float, complex)
+        if not all(isinstance(v, numbers) and not isinstance(v, bool) for v in values):
             raise ProtocolError("bad complex array element")
     else:
         values = [_array_scalar(v) for v in flat]
@@ -373,6 +377,30 @@ def loads_message(line: bytes | str) -> dict[str, Any]:
     obj = json.loads(line, parse_constant=_reject_constant)
     if not isinstance(obj, dict):
         raise ProtocolError("message is not an object")
+    raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+    if _SURROGATE.search(raw):
+        # JSON may carry lone surrogates ("\ud800"); no file, terminal or report can hold
+        # them, so they become U+FFFD here, at the border, once for all consumers
+        obj = _without_surrogates(obj)
+    return obj
+
+
+#: a surrogate escaped in JSON, or encoded raw (json.loads accepts both)
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _without_surrogates(obj: Any) -> Any:
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            # valid pairs combine, lone halves become U+FFFD
+            return obj.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return obj
+    if isinstance(obj, list):
+        return [_without_surrogates(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in obj.items()}
     return obj
 
 

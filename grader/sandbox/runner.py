@@ -496,7 +496,7 @@ class _Zygote:
         req_fd = _anonymous_file(probes)
         read_fd, write_fd = os.pipe()
         try:
-            self._send(dict(settings, op="spawn"), [req_fd, write_fd, handin_fd])
+            self._send(dict(settings, op="spawn", fds=3), [req_fd, write_fd, handin_fd])
         except _ZygoteDied:
             os.close(read_fd)
             raise
@@ -677,23 +677,29 @@ class Sandbox:
             if not self._fork_server:
                 request = {
                     "probes": probes,
+                    "prepare": _preparations(probes),
                     "import_timeout": limits.import_timeout,
                     "limits": child_limits,
                 }
                 return _FreshChild(path, request, limits, child_limits["cpu_seconds"], wired)
             raise _ZygoteDied()
-        try:
-            pid, fd = zygote.spawn(
-                {
-                    "name": path.name,
-                    "limits": child_limits,
-                    "import_timeout": limits.import_timeout,
-                },
-                json.dumps(probes).encode(),
-                handin_fd,
-            )
-        except OSError as exc:
-            raise _SandboxFailure(f"the sandbox could not start the hand-in: {exc}") from exc
+        settings = {
+            "name": path.name,
+            "limits": child_limits,
+            "import_timeout": limits.import_timeout,
+            "prepare": _preparations(probes),
+        }
+        for attempt in (1, 2):
+            try:
+                pid, fd = zygote.spawn(settings, json.dumps(probes).encode(), handin_fd)
+                break
+            except OSError as exc:
+                # a spawn the fork server refused (say, it could not take the file
+                # descriptors) is tried once more before the hand-in's probes are given up
+                if attempt == 2:
+                    msg = f"the sandbox could not start the hand-in: {exc}"
+                    raise _SandboxFailure(msg) from exc
+                log.warning("sandbox spawn failed, retrying: %s", exc)
         return _ForkedChild(zygote, pid, fd, limits, child_limits["cpu_seconds"], wired)
 
     def _run(self, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
@@ -753,6 +759,16 @@ class Sandbox:
                         _fail_rest(outcomes, pending, stop.error)
                     elif stop.error is not None and current is not None:
                         outcomes[current.id] = Outcome(current.id, error=stop.error)
+                        if stop.error.kind == "timeout":
+                            # A function that hung once is not asked again: its other probes
+                            # get the same verdict. Each would cost a full timeout and a new
+                            # child, and a hand-in whose function hangs (or swallows the
+                            # alarm) would use up the restarts and the total time that the
+                            # probes of its other functions need.
+                            key = _hang_key(current)
+                            for p in pending:
+                                if p.id not in outcomes and _hang_key(p) == key:
+                                    outcomes[p.id] = Outcome(p.id, error=stop.error)
                     elif stop.error is not None:
                         # died between probes (at exit, or before the first start event)
                         nxt = next((p for p in pending if p.id not in outcomes), None)
@@ -903,6 +919,39 @@ class _Stop(Exception):
         self.current = current
         self.error = error
         self.import_error = import_error
+
+
+def _hang_key(probe: Probe) -> str:
+    """Same as ``child.hang_key``: the function, and whether it is called with symbols."""
+    text = json.dumps(probe.to_json().get("args", []))
+    symbolic = '"$symbol"' in text or '"$expr"' in text
+    return f"{probe.name}/{'symbolic' if symbolic else 'numeric'}"
+
+
+def _preparations(probes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The densities the probes pass, each once: the child builds them before the import.
+
+    A hand-in may patch sympy or numpy at import; what the child builds afterwards with
+    them (a lambdified density) would be corrupted, so it is built first. Densities are the
+    sheet's model families, no secret (probe ids and the other arguments are still read
+    only after the import).
+    """
+    seen: dict[str, dict[str, Any]] = {}
+
+    def walk(data: Any) -> None:
+        if isinstance(data, list):
+            for v in data:
+                walk(v)
+        elif isinstance(data, dict):
+            if set(data) == {"$density"} and isinstance(data["$density"], dict):
+                seen.setdefault(json.dumps(data["$density"], sort_keys=True), data["$density"])
+            else:
+                for v in data.values():
+                    walk(v)
+
+    for probe in probes:
+        walk(probe.get("args", []))
+    return list(seen.values())
 
 
 def _fail_rest(outcomes: dict[str, Outcome], pending: Sequence[Probe], err: ProbeError) -> None:

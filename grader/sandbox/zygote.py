@@ -11,10 +11,11 @@ It talks to the grader over a Unix socket (JSON lines; file descriptors ride
 along with ``spawn``):
 
 parent -> zygote
-    ``{"op": "spawn", "name": file name, "limits": {...}}`` + fds
-    [request, answers, hand-in]: fork a child that reads the request (probes)
-    and the hand-in's source from the first and last fd and writes its
-    answers to the middle one, straight to the grader;
+    ``{"op": "spawn", "name": file name, "limits": {...}, "prepare": [densities],
+    "fds": 3}`` + fds [request, answers, hand-in]: fork a child that reads the
+    request (probes) and the hand-in's source from the first and last fd and
+    writes its answers to the middle one, straight to the grader. The fds belong
+    to the message that declares them, however the stream cuts the reads;
     ``{"op": "kill", "pid": pid}``: kill that child and everything it started.
 zygote -> parent
     ``{"event": "ready", "isolation": {...}, "root": dir}`` once;
@@ -42,6 +43,8 @@ from typing import Any, NoReturn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+#: most file descriptors one control message may carry
+MAX_FDS = 8
 
 
 def _load(name: str) -> ModuleType:
@@ -75,6 +78,7 @@ class Zygote:
         self.child = child
         self.buffer = b""
         self.pending_fds: list[int] = []
+        self.fds_lost = False
         #: live children: pid -> scratch directory to remove (no mount namespace) or None
         self.children: dict[int, str | None] = {}
         self.root = os.geteuid() == 0
@@ -151,15 +155,37 @@ class Zygote:
                     os.read(wake_r, 4096)
                 self.reap()
             if self.ctl in ready:
-                data, fds, _flags, _addr = socket.recv_fds(self.ctl, 1 << 16, 8)
+                data, fds, flags, _addr = socket.recv_fds(self.ctl, 1 << 16, MAX_FDS)
                 self.pending_fds.extend(fds)
+                if flags & getattr(socket, "MSG_CTRUNC", 0):
+                    # file descriptors were lost on the way (our fd table full?): the spawn
+                    # that carried them fails with a clear error instead of a wrong child
+                    self.fds_lost = True
                 if not data:
                     return
                 self.buffer += data
                 while b"\n" in self.buffer:
                     line, self.buffer = self.buffer.split(b"\n", 1)
-                    fds, self.pending_fds = self.pending_fds, []
-                    self.handle(json.loads(line), fds)
+                    msg = json.loads(line)
+                    self.handle(msg, self._take_fds(msg))
+
+    def _take_fds(self, msg: dict[str, Any]) -> list[int]:
+        """The file descriptors that came with ``msg``.
+
+        A stream socket does not keep message boundaries: one read may return a message
+        without fds (a ``kill``, say, sent just before) together with the next one and
+        that one's fds. So fds go to the message that declares them (``"fds": n``, in the
+        order they were sent), never simply to the first line of a read. They arrive with
+        the first byte of their message, so by the time its line is complete they are here.
+        """
+        want = msg.get("fds", 0) if msg.get("op") == "spawn" else 0
+        want = want if isinstance(want, int) and 0 <= want <= MAX_FDS else 0
+        if len(self.pending_fds) < want and self.fds_lost:
+            self.fds_lost = False
+            taken, self.pending_fds = self.pending_fds, []
+            return taken  # fewer than declared: spawn reports it
+        taken, self.pending_fds = self.pending_fds[:want], self.pending_fds[want:]
+        return taken
 
     def handle(self, msg: dict[str, Any], fds: list[int]) -> None:
         op = msg.get("op")
@@ -234,7 +260,7 @@ class Zygote:
 
     def spawn(self, msg: dict[str, Any], fds: list[int]) -> int:
         if len(fds) != 3:
-            raise ValueError("spawn needs three file descriptors")
+            raise ValueError(f"spawn needs three file descriptors, {len(fds)} arrived")
         c = self.confine
         scratch = None
         if not self.features["mount"]:
@@ -318,6 +344,7 @@ class Zygote:
                 "probes_fd": 4,
                 "import_timeout": float(msg.get("import_timeout", 10.0)),
                 "limits": limits,
+                "prepare": msg.get("prepare") or [],
             }
             serving = True
             self.child.serve(request, self.child.Channel(answer_fd))
