@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import random
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -15,7 +16,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from grader.judge.equivalence import DomainSpec, Equivalence, equivalent
+from grader.judge.equivalence import DomainSpec, Equivalence, deadline, equivalent
 from grader.judge.numeric import Compiled, Undefined, Unsupported
 from grader.judge.parse import parse_expression
 from grader.judge.structure import canonical_text, from_sympy
@@ -273,26 +274,29 @@ def _derivative(student: Any, reference: Any, *, domains: DomainSpec = None,
     return res
 
 
-def _constants(s: sympy.Expr, var: sympy.Symbol, reference: sympy.Expr,
-               timeout: float) -> tuple[list[sympy.Symbol], list[sympy.Symbol]]:
-    """Symbols of ``s`` that act as constants of integration: the answer depends on them,
-    but not jointly with ``var``. Returns (additive-like, log-multiplicative-like)."""
-    additive, multiplicative = [], []
-    for c in sorted(s.free_symbols - {_by_name(s, var.name)}, key=str):
+def _constants(s: sympy.Expr, var: sympy.Symbol,
+               timeout: float) -> tuple[list[sympy.Symbol], bool]:
+    """Symbols of ``s`` acting as constants of integration (the answer depends on them, but
+    not jointly with ``var``), and whether one is "weird" as STACK calls it: entering as a
+    power like c**2 or c**3, or more than one of them."""
+    found: list[sympy.Symbol] = []
+    weird = False
+    v = _by_name(s, var.name)
+    for c in sorted(s.free_symbols - {v}, key=str):
         g = sympy.diff(s, c)
         if g == 0:
             continue
-        if not equivalent(sympy.diff(g, _by_name(g, var.name)) if g.free_symbols else 0, 0,
-                          timeout=timeout):
-            continue  # a parameter such as k in x**(k+1)/(k+1)
-        if not (g * c).free_symbols - {c} and equivalent(g * c, (g * c).subs(c, 2),
-                                                         timeout=timeout) and not g.is_number:
-            multiplicative.append(c)
-        elif not g.free_symbols:
-            additive.append(c)
-        else:
-            multiplicative.append(None)  # type: ignore[arg-type] - marks a weird constant
-    return additive, multiplicative
+        if v in g.free_symbols and not equivalent(sympy.diff(g, v), 0, timeout=timeout):
+            continue  # a parameter, such as k in x**(k+1)/(k+1)
+        found.append(c)
+        # c**2 cannot be negative; STACK rejects c**3 too (no expansion: (x-a)**6001 is here)
+        if any(p.base == c and p.exp != 1 for p in s.atoms(sympy.Pow)):
+            weird = True
+    return found, weird or len(found) > 1
+
+
+def _in_log(expr: sympy.Expr, c: sympy.Symbol) -> bool:
+    return any(c in lg.args[0].free_symbols for lg in expr.atoms(sympy.log))
 
 
 def _antiderivative_with(require_constant: bool) -> Mode:
@@ -307,14 +311,16 @@ def _antiderivative_with(require_constant: bool) -> Mode:
             variable = free[0].name
         v = sympy.Symbol(variable, real=True)
         share = timeout / 4
-        additive, multiplicative = _constants(s, v, r, share / 4)
-        if None in multiplicative or len(additive) + len(multiplicative) > 1:
+        constants, weird = _constants(s, v, share / 4)
+        if weird:
             return Equivalence("different", "unusual constant of integration",
                                explanation="the answer has a constant of integration that cannot"
                                " take every value, or more than one (use a single + c)")
         doms = dict(domains or {})
-        for c in multiplicative:
-            doms.setdefault(c.name, "positive")
+        for c in constants:
+            if _in_log(s, c):
+                # ln(k*|x|): the constant is a positive factor inside the logarithm
+                doms.setdefault(c.name, "positive")
         res = equivalent(_d(s, v), _d(r, v), domains=doms, rtol=rtol, timeout=share)
         if not res:
             if res.verdict == "different" and equivalent(s, _d(r, v), domains=doms,
@@ -331,7 +337,7 @@ def _antiderivative_with(require_constant: bool) -> Mode:
         mixed = _mixed_abs_logs(s, v)
         if mixed is not None:
             return mixed
-        if require_constant and not (additive or multiplicative):
+        if require_constant and not constants:
             return Equivalence("different", "missing constant of integration",
                                explanation="the answer is an antiderivative but has no constant"
                                " of integration (+ c)")
@@ -344,7 +350,9 @@ def _antiderivative_with(require_constant: bool) -> Mode:
 def _real_where_reference_real(s: sympy.Expr, r: sympy.Expr, doms: Mapping[str, Any],
                                variable: str) -> Equivalence | None:
     """Where the reference antiderivative is real the answer must be too (ln|x|, not ln x)."""
-    rs = r.replace(lambda e: isinstance(e, (sympy.Integral,)), lambda e: sympy.S.Zero)
+    if r.has(sympy.Integral):
+        return None  # an unevaluated reference integral says nothing about its real domain
+    rs = r
     try:
         fs, fr = Compiled(s), Compiled(rs)
     except Unsupported:
@@ -435,5 +443,12 @@ def compare(
         test = MODES[mode]
     except KeyError:
         raise ValueError(f"unknown mode {mode!r}; known: {', '.join(sorted(MODES))}") from None
-    return test(student, reference, domains=domains, rtol=rtol, atol=atol, variable=variable,
-                timeout=timeout)
+    started = time.perf_counter()
+    try:
+        with deadline(timeout):
+            result = test(student, reference, domains=domains, rtol=rtol, atol=atol,
+                          variable=variable, timeout=timeout)
+    except TimeoutError:
+        result = Equivalence("undetermined", "time budget exhausted",
+                             explanation=f"no decision within the time budget of {timeout:g} s")
+    return replace(result, seconds=time.perf_counter() - started)

@@ -34,6 +34,8 @@ class Value:
 
     z: mpmath.mpc
     digits: float
+    #: estimate of the absolute rounding error: working precision times the largest partial sum
+    err: mpmath.mpf = mpmath.mpf(0)
 
     @property
     def is_real(self) -> bool:
@@ -95,6 +97,7 @@ class _Compiler:
 
     def __init__(self) -> None:
         self.lost = 0.0  # worst loss of significant digits to cancellation, per evaluation
+        self.scale = mpmath.mpf(0)  # largest sum of absolute values of terms, per evaluation
 
     def compile(self, e: sympy.Basic) -> Fn:  # noqa: C901 - a dispatcher
         if e.is_Symbol:
@@ -166,6 +169,8 @@ class _Compiler:
             terms = [p(env) for p in parts]
             total = mpmath.fsum(terms)
             scale = mpmath.fsum([abs(t) for t in terms])
+            if scale > self.scale:
+                self.scale = scale
             if scale:
                 if not total:
                     self.lost = math.inf
@@ -264,7 +269,16 @@ class _Compiler:
             return lambda env: mpmath.factorial(a0(env))
         if isinstance(e, sympy.binomial):
             a1 = args[1]
-            return lambda env: mpmath.binomial(a0(env), a1(env))
+
+            def binomial(env: Mapping[str, object]) -> object:
+                n, k = a0(env), a1(env)
+                for v in (n, k, n - k):
+                    # poles of the gamma functions: the limit depends on the direction
+                    if mpmath.im(v) == 0 and v < 0 and mpmath.isint(v):
+                        raise Undefined("binomial at a pole of the gamma function")
+                return mpmath.binomial(n, k)
+
+            return binomial
         if isinstance(e, sympy.atan2):
             a1 = args[1]
 
@@ -309,6 +323,7 @@ class Compiled:
     def __call__(self, env: Mapping[str, object], dps: int) -> Value:
         with mpmath.workdps(dps):
             self._compiler.lost = 0.0
+            self._compiler.scale = mpmath.mpf(0)
             try:
                 z = self._fn(env)
             except ZeroDivisionError:
@@ -316,7 +331,10 @@ class Compiled:
             except (ValueError, OverflowError, TypeError) as exc:
                 # mpmath signals poles ("gamma function pole") and domain errors this way
                 raise Undefined(str(exc)) from None
-            return Value(_check(mpmath.mpc(z)), dps - self._compiler.lost)
+            z = _check(mpmath.mpc(z))
+            unit = mpmath.mpf(10) ** -dps
+            return Value(z, dps - self._compiler.lost,
+                         unit * max(self._compiler.scale, abs(z)) * 10)
 
 
 def _check(z: mpmath.mpc) -> mpmath.mpc:
@@ -348,4 +366,4 @@ def evaluate_fallback(expr: sympy.Basic, env: Mapping[str, mpmath.mpf], dps: int
                            mpmath.mpf(sympy.sstr(sympy.N(im_, dps), full_prec=True)))
     except (ValueError, TypeError):
         raise Undefined("no numeric value") from None
-    return Value(_check(z), dps / 2)
+    return Value(_check(z), dps / 2, abs(z) * mpmath.mpf(10) ** (-dps // 2))

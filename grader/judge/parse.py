@@ -245,7 +245,9 @@ def _validate(parsed: ParsedText) -> None:
     try:
         nodes = list(ast.walk(parsed.tree))
     except RecursionError:
-        raise ExpressionError("the expression is too deeply nested", None, parsed.original) from None
+        raise ExpressionError(
+            "the expression is too deeply nested", None, parsed.original
+        ) from None
     for node in nodes:
         where = parsed.position(node)
         col = f" (column {where + 1})" if where is not None else ""
@@ -471,7 +473,8 @@ class _Builder:
     def number(self, name: str, node: ast.Call) -> Any:
         vals: list[Any] = []
         for i, a in enumerate(node.args):
-            if isinstance(a, ast.Constant) and isinstance(a.value, str) and name == "Float" and i == 0:
+            literal = isinstance(a, ast.Constant) and isinstance(a.value, str)
+            if literal and name == "Float" and i == 0:
                 if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", a.value):
                     raise self.fail(f"{a.value!r} is not a decimal number", a)
                 vals.append(a.value.strip())

@@ -24,7 +24,7 @@ import sympy
 
 from grader.judge.parse import ExpressionError, ParsedText, parse_ast, parse_expression
 
-__all__ = ["Tree", "canonical", "canonical_text", "from_sympy"]
+__all__ = ["Tree", "canonical_text", "from_sympy"]
 
 Tree = tuple[Any, ...]
 
