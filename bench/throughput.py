@@ -38,6 +38,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -237,6 +238,9 @@ class GradeRun:
     graded: int
     reused: int
     output: str
+    #: CPU seconds (user + sys) of the grader and every descendant it reaped: workers, fork
+    #: servers and the sandboxed children (resource.getrusage(RUSAGE_CHILDREN) delta)
+    cpu: float = 0.0
 
 
 def grade_cli(
@@ -248,6 +252,7 @@ def grade_cli(
         cmd += ["--jobs", str(jobs)]
     if force:
         cmd.append("--force")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -259,13 +264,15 @@ def grade_cli(
     else:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"grader grade failed ({proc.returncode}):\n{stderr}")
     m = re.search(r"Graded (\d+) hand-in\(s\)(?:, (\d+) unchanged)?.* in ([\d.]+) s", stdout)
     if m is None:
         raise SystemExit(f"unexpected output:\n{stdout[:2000]}")
     graded, reused, batch = int(m[1]), int(m[2] or 0), float(m[3])
-    return GradeRun(wall, batch, graded, reused, stdout), mem
+    return GradeRun(wall, batch, graded, reused, stdout, cpu), mem
 
 
 def median_wall(cmd: Sequence[str], runs: int = 5) -> float:
@@ -277,8 +284,14 @@ def median_wall(cmd: Sequence[str], runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def fresh_interpreter_seconds(paths: Sequence[Path]) -> float:
-    """Median seconds per hand-in when every hand-in gets a fresh interpreter."""
+def _cpu_now() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def fresh_interpreter_seconds(paths: Sequence[Path]) -> tuple[float, float]:
+    """Median wall and mean CPU seconds per hand-in with a fresh interpreter per hand-in."""
     from grader.grading import grade_submission
     from grader.sandbox.runner import Sandbox
     from grader.sheet.loader import load_sheet
@@ -286,13 +299,15 @@ def fresh_interpreter_seconds(paths: Sequence[Path]) -> float:
     sheet = load_sheet(SHEET)
     times = []
     with Sandbox(fork_server=False) as box:
+        cpu = _cpu_now()
         for path in paths:
             started = time.perf_counter()
             grade_submission(
                 sheet, path, runner=lambda p, probes, limits: box.run(p, probes, limits=limits)
             )
             times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        cpu = _cpu_now() - cpu
+    return statistics.median(times), cpu / len(paths)
 
 
 def statuses(out: Path) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -340,8 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if mem is not None:
                 mems.append(mem)
             print(f"  run {r + 1}: {n / run.wall:6.1f} hand-ins/s end to end ({run.wall:.2f} s), "
-                  f"{n / run.batch:6.1f} in the batch ({run.batch:.2f} s)")
+                  f"{n / run.batch:6.1f} in the batch ({run.batch:.2f} s), "
+                  f"{run.cpu / n * 1000:.0f} ms CPU per hand-in")
         wall = statistics.median(r.wall for r in runs)
+        cpu = statistics.median(r.cpu for r in runs)
         batch = statistics.median(r.batch for r in runs)
 
         got = statuses(work / "out0")
@@ -354,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rerun, _ = grade_cli(handins, work / "out0", jobs=jobs)
 
         sample = sorted(handins.glob("*.py"))[: args.fresh_sample]
-        fresh = fresh_interpreter_seconds(sample)
+        fresh, fresh_cpu = fresh_interpreter_seconds(sample)
         bare_import = median_wall([sys.executable, "-c", "import numpy, sympy"])
         fresh_rate = jobs / fresh
 
@@ -373,11 +390,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(median of {repeats}):")
         print(f"  throughput            {rate:7.1f} hand-ins/s end to end   (target >= 50)")
         print(f"                        {n / batch:7.1f} hand-ins/s inside the batch")
+        print(f"  CPU per hand-in       {cpu / n * 1000:7.1f} ms (grader, workers, sandboxes; "
+              f"= {jobs * n / cpu:.1f} hand-ins/s on {jobs} idle cores)")
         print(f"  fresh interpreter     {fresh * 1000:7.0f} ms per hand-in "
               f"(sample of {len(sample)}, fork server off) = {fresh_rate:.1f} hand-ins/s "
               f"on {jobs} jobs")
         print(f"  speed-up              {rate / fresh_rate:7.1f}x over fresh-interpreter grading "
-              f"(target >= 20x)")
+              f"(target >= 20x); by CPU per hand-in: {fresh_cpu * 1000:.0f} ms fresh vs "
+              f"{cpu / n * 1000:.0f} ms = {fresh_cpu / (cpu / n):.1f}x")
         print(f"  bare start-up         {bare_import * 1000:7.0f} ms for python -c 'import numpy, "
               f"sympy'; x N / jobs = {n / (bare_import * n / jobs):.1f} hand-ins/s "
               f"-> {rate / (jobs / bare_import):.1f}x")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -57,9 +59,17 @@ class BatchResult:
 _SHEET: LoadedSheet | None = None
 
 
-def _init_worker(sheet: LoadedSheet) -> None:
+def _init_worker(sheet: LoadedSheet, parent: int | None = None) -> None:
     global _SHEET
     _SHEET = sheet
+    if parent is not None and sys.platform.startswith("linux"):
+        # a batch killed with kill -9 must not leave its workers (and their fork servers) behind
+        from grader.sandbox.confine import die_with_parent
+
+        with contextlib.suppress(OSError):
+            die_with_parent()
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _grade_in_worker(path: Path, options: GradeOptions) -> SubmissionResult:
@@ -98,7 +108,7 @@ def grade_batch(
             max_workers=min(jobs, len(todo)),
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(sheet,),
+            initargs=(sheet, os.getpid()),
         ) as pool:
             futures: dict[Future[SubmissionResult], tuple[Path, str]] = {
                 pool.submit(_grade_in_worker, path, options): (path, key) for path, key in todo
