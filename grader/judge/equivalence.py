@@ -50,7 +50,6 @@ DomainSpec = Mapping[str, Domain] | None
 DPS = 30  # working digits of the screening
 CONFIRM_DPS = 70  # a difference must survive this precision before it is reported
 MIN_AGREE = 10  # agreeing points needed to call two expressions equal without a proof
-MIN_REAL = 3  # reference-real points needed before branch mismatches are ignored
 GRID_MAX = 48  # points of the grid of simple values
 
 
@@ -350,6 +349,7 @@ def _doit(expr: sympy.Basic, budget: _Budget) -> sympy.Basic:
 @dataclass
 class _Screen:
     real_agree: int = 0
+    real_generic: int = 0  # of which at random (not grid) points
     complex_agree: int = 0
     undefined: int = 0
     unstable: int = 0
@@ -385,7 +385,7 @@ class _Side:
 
 
 def _env(point: Mapping[str, str]) -> dict[str, Any]:
-    return {k: mpmath.mpf(v) for k, v in point.items()}
+    return {k: mpmath.mpf(v) for k, v in point.items() if k != _GRID}
 
 
 def _close(a: mpmath.mpc, b: mpmath.mpc, tol: mpmath.mpf, noise: Any = 0) -> bool:
@@ -396,11 +396,40 @@ def _close(a: mpmath.mpc, b: mpmath.mpc, tol: mpmath.mpf, noise: Any = 0) -> boo
     return diff <= tol * max(abs(a), abs(b)) + noise
 
 
-def _points(doms: Mapping[str, _Dom], rng: random.Random, generic: int) -> list[dict[str, str]]:
+_GRID = "\0grid"  # marks a point of the grid of simple values
+
+
+def _scales(*exprs: sympy.Basic) -> list[float]:
+    """Magnitudes of the constants in the expressions: Max(x, 1000) changes near 1000."""
+    found = set()
+    for e in exprs:
+        for n in e.atoms(sympy.Number):
+            v = abs(float(n)) if n.is_finite else 0.0
+            if 4 < v < 1e12:
+                found.add(v)
+    return sorted(found)[-4:]
+
+
+def _scaled(d: _Dom, scale: float, rng: random.Random) -> str:
+    v = scale * rng.uniform(0.3, 3)
+    if d.kind in ("integer", "positive_integer"):
+        v = float(round(v))
+    if d.kind not in ("positive", "nonnegative", "positive_integer") and rng.random() < 0.5:
+        v = -v
+    if d.kind == "interval" and not d.lo < v < d.hi:
+        return d.draw(rng)
+    return _dec(v)
+
+
+def _points(doms: Mapping[str, _Dom], rng: random.Random, generic: int,
+            scales: list[float] | None = None) -> list[dict[str, str]]:
     names = list(doms)
     pts: list[dict[str, str]] = []
     for _ in range(generic):
         pts.append({n: doms[n].draw(rng) for n in names})
+    for scale in scales or []:
+        for _ in range(3):
+            pts.append({n: _scaled(doms[n], scale, rng) for n in names})
     simple = [doms[n].simple() or [doms[n].draw(rng)] for n in names]
     total = math.prod(len(s) for s in simple)
     if total <= GRID_MAX:
@@ -411,7 +440,7 @@ def _points(doms: Mapping[str, _Dom], rng: random.Random, generic: int) -> list[
         grid = [tuple(rng.choice(vals) for vals in simple) for _ in range(GRID_MAX)]
     # interleave so that an early stop still saw both kinds of points
     out: list[dict[str, str]] = []
-    g = [dict(zip(names, row, strict=True)) for row in grid]
+    g = [{**dict(zip(names, row, strict=True)), _GRID: ""} for row in grid]
     for i in range(max(len(pts), len(g))):
         if i < len(pts):
             out.append(pts[i])
@@ -435,7 +464,7 @@ def _screen(
         pts = [{}]
     else:
         slow = student.slow or reference.slow
-        pts = _points(doms, rng, 6 if slow else 14)
+        pts = _points(doms, rng, 6 if slow else 14, _scales(student.expr, reference.expr))
         if slow:
             pts = pts[:12]
     refine = 0
@@ -458,6 +487,7 @@ def _screen(
         if kind == "agree":
             if r.is_real:
                 res.real_agree += 1
+                res.real_generic += _GRID not in point
                 real_points.append(point)
             else:
                 res.complex_agree += 1
@@ -469,6 +499,7 @@ def _screen(
         kind, s, r = confirmed
         if kind == "agree":
             res.real_agree += r.is_real
+            res.real_generic += r.is_real and _GRID not in point
             res.complex_agree += not r.is_real
         elif kind == "hard":
             res.hard = (point, s, r)
@@ -486,6 +517,8 @@ def _near(points: list[dict[str, str]], doms: Mapping[str, _Dom],
     base = rng.choice(points)
     out = {}
     for name, v in base.items():
+        if name == _GRID:
+            continue
         if doms[name].kind in ("integer", "positive_integer"):
             out[name] = v
             continue
@@ -628,7 +661,7 @@ def _show(v: mpmath.mpc) -> str:
 
 
 def _where(point: Mapping[str, str]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in point.items()) if point else ""
+    return ", ".join(f"{k} = {v}" for k, v in point.items() if k != _GRID)
 
 
 def _refuted(point: Mapping[str, str], s: Value, r: Value, why: str = "") -> Equivalence:
@@ -637,7 +670,7 @@ def _refuted(point: Mapping[str, str], s: Value, r: Value, why: str = "") -> Equ
     text = f"{lead} the answer gives {_show(s.z)} and the reference {_show(r.z)}{why}"
     return Equivalence(
         "different", "refuted at a sample point",
-        witness={k: float(v) for k, v in point.items()},
+        witness={k: float(v) for k, v in point.items() if k != _GRID},
         student_value=_num(s.z), reference_value=_num(r.z), explanation=text,
     )
 
@@ -757,7 +790,8 @@ def _decide(
         point, s, r = screen.hard
         why = "" if s.is_real else " (the answer is not real there)"
         return _refuted(point, s, r, why)
-    complex_reference = screen.real_agree < MIN_REAL
+    # a reference real only at simple points (like (-1)**n) is complex-valued
+    complex_reference = screen.real_generic < 2 if doms else screen.real_agree < 1
     if complex_reference and screen.soft is not None:
         return _refuted(*screen.soft)
     if complex_reference and screen.extended_at is not None:
