@@ -337,6 +337,60 @@ def no_new_privs() -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
+# ------------------------------------------------------------------ seccomp
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_AUDIT_ARCH_AARCH64 = 0xC00000B7
+#: listen(2) per architecture (x86_64 also through the x32 ABI)
+_LISTEN_NR = {_AUDIT_ARCH_X86_64: (50, 0x40000000 + 50), _AUDIT_ARCH_AARCH64: (201,)}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def deny_listen() -> None:
+    """Make listen(2) fail with EPERM (a seccomp filter; needs ``no_new_privs`` first).
+
+    The network namespace already stops every connection in or out, but bind() to
+    0.0.0.0 and listen() still succeed in it; a hand-in has no reason to serve anything.
+    Other system calls, and unknown architectures, are left alone. Raises OSError where
+    the kernel has no seccomp.
+    """
+    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ERRNO | EPERM
+    prog: list[tuple[int, int, int, int]] = []
+    for arch, numbers in _LISTEN_NR.items():
+        # if arch matches: load nr, compare with each number; else skip this block
+        block = [(ld_w_abs, 0, 0, 0)]
+        for i, nr in enumerate(numbers):
+            left = len(numbers) - i - 1  # comparisons after this one
+            block.append((jeq_k, left + 1, 0, nr))  # -> deny (after "allow")
+        block += [(ret_k, 0, 0, allow), (ret_k, 0, 0, deny)]
+        prog += [(ld_w_abs, 0, 0, 4), (jeq_k, 0, len(block), arch), *block]
+    prog.append((ret_k, 0, 0, allow))
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), filters)
+    res = libc().prctl(
+        ctypes.c_int(PR_SET_SECCOMP),
+        ctypes.c_ulong(SECCOMP_MODE_FILTER),
+        ctypes.cast(ctypes.pointer(fprog), ctypes.c_void_p),
+        ctypes.c_ulong(0),
+        ctypes.c_ulong(0),
+    )
+    _check(res, "prctl(PR_SET_SECCOMP)")
+
+
 def die_with_parent() -> None:
     import signal
 

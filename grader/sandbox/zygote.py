@@ -323,6 +323,8 @@ class Zygote:
             if c.is_linux():
                 c.no_new_privs()
                 c.die_with_parent()  # cleared by the uid change above: set it again
+                with contextlib.suppress(OSError, AttributeError):
+                    c.deny_listen()  # no listening sockets (a kernel without seccomp: skip)
             os.environ.clear()
             os.environ.update(
                 {

@@ -262,6 +262,7 @@ def all_tasks(status):
 # may_lose: task -> status it may end with instead of passing.
 # Every other auto-graded task must pass.
 THREATS: list[dict] = []
+PARTIAL = "the task has several checks and the hand-in is wrong in only some of them; "
 
 
 def threat(**kw):
@@ -773,8 +774,12 @@ sympy.simplify = sympy.expand = sympy.nsimplify = sympy.cancel = sympy.trigsimp 
 _simp_mod.simplify = _zero
 sympy.Eq = lambda *args, **kwargs: sympy.true
 ''',
-    lose={"6.2a": ["failed", "error"], "6.2d": "failed", "6.3b": ["failed", "error"]},
-    may_lose={"6.1a": ["failed", "error"], "6.1c": ["failed", "error"]},
+    lose={"6.2a": ["failed", "error"], "6.2d": ["failed", "partial"],
+          "6.3b": ["failed", "error", "partial"]},
+    adjusted="6.2d and 6.3b may be `partial`: " + PARTIAL + "the first three Taylor "
+             "coefficients and de/da are right. 6.1a and 6.1c must now PASS (they were "
+             "may_lose): the sandbox builds the densities before it imports the hand-in, so "
+             "the patches no longer reach them.",
     notes="The patches also corrupt whatever the child itself builds with sympy afterwards (the "
           "densities p_model are lambdified in the child, probe symbols are created there), so 6.1a "
           "and 6.1c may be lost too; 6.3b's symbolic probe may raise in the child. That is the "
@@ -801,7 +806,9 @@ try:
 except TypeError:
     pass
 ''',
-    lose={"6.1a": "failed", "6.2c": "failed", "6.3a": "failed"},
+    lose={"6.1a": ["failed", "partial"], "6.2c": ["failed", "partial"], "6.3a": "failed"},
+    adjusted="6.1a and 6.2c may be `partial`: " + PARTIAL + "the variance is wrong only "
+             "where m - 1 differs from m, and sigmoid squared still passes some properties.",
 )
 
 threat(
@@ -822,7 +829,9 @@ for _n in ("eq", "le", "lt", "ge", "gt"):
     setattr(operator, _n, lambda a, b: True)
 fractions.Fraction.__eq__ = lambda self, other: True
 ''',
-    lose={"6.1c": "failed", "6.1d": "failed"},
+    lose={"6.1c": "failed", "6.1d": ["failed", "partial"]},
+    adjusted="6.1d may be `partial`: " + PARTIAL + "a few properties of the wrong "
+             "cross-entropy and KL divergence still hold.",
 )
 
 # ----------------------------------------------------------- lying return values
@@ -895,7 +904,9 @@ PREDICTED_CLASS = _LyingInt(1)
 N_PARAMETERS = 14
 ''',
     },
-    lose={"6.2d": "failed", "6.3a": "failed"},
+    lose={"6.2d": "failed", "6.3a": ["failed", "partial"]},
+    adjusted="6.3a may be `partial`: " + PARTIAL + "`forward` is correct, only "
+             "PREDICTED_CLASS lies.",
 )
 
 threat(
@@ -972,7 +983,9 @@ def sigmoid_gradient(x):
     return (0.25 for _ in itertools.count())
 ''',
     },
-    lose={"6.3a": ["failed", "error"], "6.2b": ["failed", "error"]},
+    lose={"6.3a": ["failed", "error", "partial"], "6.2b": ["failed", "error"]},
+    adjusted="6.3a may be `partial`: " + PARTIAL + "PREDICTED_CLASS and N_PARAMETERS "
+             "are right.",
 )
 
 threat(
@@ -1043,7 +1056,9 @@ TAYLOR_COEFFICIENTS = [
 ]
 ''',
     },
-    lose={"6.2a": ["failed", "error"], "6.2d": ["failed", "error"]},
+    lose={"6.2a": ["failed", "error"], "6.2d": ["failed", "error", "partial"]},
+    adjusted="6.2d may be `partial`: " + PARTIAL + "the first two Taylor coefficients "
+             "are plain numbers and right.",
     must_not_exist=["/tmp/grader-pwned-expr_injection", "/tmp/grader-pwned-expr_injection-eval",
                     "/tmp/grader-pwned-expr_injection-lambda", "/tmp/grader-pwned-expr_injection-taylor"],
 )
@@ -1091,8 +1106,12 @@ def gradients(a, b):
         return da, db
     return b + 1, a + 2 * b + 1
 '''},
-    lose={"6.3b": ["failed", "error"]},
+    may_lose={"6.3b": ["failed", "error"]},
     max_grading_seconds=60,
+    adjusted="6.3b may PASS (it was lose): its answer for symbols cannot be read (too deeply "
+             "nested), so the check judges `gradients` numerically, as for any function that "
+             "does not accept symbols, and the numbers are right. What this hand-in tests is "
+             "that the parent fails cleanly on the deep expression, which it does.",
 )
 
 # ----------------------------------------------------------- confidentiality and integrity
@@ -1135,6 +1154,7 @@ def _snoop():
             excerpts.append(f"==== {path}\\n{text[:1500]}")
 
     here = os.path.dirname(os.path.abspath(__file__))
+    seen.add(os.path.realpath(__file__))  # its own code mentions "SECRET-MARKER-" too
     roots = [os.getcwd(), here, os.path.dirname(here), os.path.dirname(os.path.dirname(here)),
              "/work", "/work/main", os.path.expanduser("~"), "/root", "/tmp", "/home"]
     for root in roots:
@@ -1181,6 +1201,8 @@ except BaseException as _exc:
 EMPIRICAL_VS_DATA_GENERATING = _LOOT  # ATTACK: exfiltrated through a free-text answer
 '''},
     leaks=["SECRET-MARKER-"],
+    adjusted="The hand-in now skips its own file: its code and docstring contain the literal "
+             "\"SECRET-MARKER-\" (to filter), so reading itself showed up as a leak.",
     leak_files=["{repo}/exercises/*.yaml", "{repo}/grader/checks/**/*.py",
                 "{repo}/grader/judge/**/*.py", "{repo}/grader/sheet/**/*.py"],
 )
@@ -1246,7 +1268,11 @@ EMPIRICAL_VS_DATA_GENERATING = "ESCAPE LOG\\n" + _ESCAPE_LOG
         "{submissions}/grader-pwned-link",
     ],
     reports_must_not_contain=["PWNED-BY-escape_writer"],
-    answers_must_not_contain=["WROTE "],
+    answers_must_not_match=[r"WROTE (?!/tmp/|/sandbox/)"],
+    adjusted="answers_must_not_contain WROTE became answers_must_not_match: the hand-in "
+             "may write its OWN private /tmp and working directory (/sandbox, also its home "
+             "in the sandbox): fresh tmpfs mounts that vanish with it (must_not_exist checks "
+             "the real paths). A write anywhere else would be an escape.",
 )
 
 threat(
@@ -1360,7 +1386,10 @@ def sigmoid_gradient(x):
         pass
     os.kill(os.getpid(), signal.SIGKILL)
 '''},
-    lose={"6.2b": "error"},
+    lose={"6.2b": ["error", "failed"]},
+    adjusted="6.2b may be `failed`: in its pid namespace the child is pid 1, which signals "
+             "from inside the namespace cannot kill (getppid() is 0, so the parent is never "
+             "signalled either); killpg(0) does nothing and `sigmoid_gradient` returns None.",
     notes="Never run unsandboxed: it kills the process that imports it and that process's parents.",
 )
 
@@ -1407,8 +1436,8 @@ def expected_entry(spec: dict, marker: str) -> dict:
     if spec.get("may_lose"):
         entry["may_lose"] = dict(spec["may_lose"])
     for key in ("must_not_exist", "leaks", "leak_files", "answers_must_not_contain",
-                "report_must_escape", "reports_must_not_contain", "no_stray_processes",
-                "max_grading_seconds", "notes"):
+                "answers_must_not_match", "report_must_escape", "reports_must_not_contain",
+                "no_stray_processes", "max_grading_seconds", "notes", "adjusted"):
         if spec.get(key):
             entry[key] = spec[key]
     return entry
@@ -1432,10 +1461,15 @@ HEADER = """\
 #   leak_files: globs; no line (stripped, >= 24 characters) of these files may appear in this
 #              hand-in's answers or report.
 #   answers_must_not_contain: strings that must not appear in its (decoded) answers.
+#   answers_must_not_match: regular expressions that must not match in its answers.
 #   report_must_escape: strings that must not appear verbatim in HTML/terminal reports.
 #   reports_must_not_contain: strings that must not appear in any report after grading.
 #   no_stray_processes: no process started by the hand-in may be alive after grading.
 #   max_grading_seconds: wall-clock bound for grading this hand-in, judging included.
+#   adjusted:  why this entry was changed after the first batch run (tests/sandbox/
+#              test_hostile_batch.py): what the grader reasonably does instead.
+#   "partial" is a status of its own (some checks of the task passed, some not): it is
+#   accepted only where an entry lists it.
 """
 
 

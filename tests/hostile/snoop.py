@@ -47,6 +47,7 @@ def _snoop():
             excerpts.append(f"==== {path}\n{text[:1500]}")
 
     here = os.path.dirname(os.path.abspath(__file__))
+    seen.add(os.path.realpath(__file__))  # its own code mentions "SECRET-MARKER-" too
     roots = [os.getcwd(), here, os.path.dirname(here), os.path.dirname(os.path.dirname(here)),
              "/work", "/work/main", os.path.expanduser("~"), "/root", "/tmp", "/home"]
     for root in roots:
