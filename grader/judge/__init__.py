@@ -1,0 +1,1 @@
+"""Symbolic judgement: safe parsing, equivalence with proof or witness, answer tests."""
