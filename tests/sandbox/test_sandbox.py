@@ -7,9 +7,9 @@ whole file runs in well under a minute. Time assertions are generous on purpose.
 from __future__ import annotations
 
 import os
-import sys
 import signal
 import socket
+import sys
 import textwrap
 import threading
 import time
@@ -565,3 +565,37 @@ def test_grader_survives_the_fork_server_being_killed(tmp_path):
         os.kill(sb._zygote.proc.pid, signal.SIGKILL)
         time.sleep(0.1)
         assert sb.run(path, [call("double", 3)]).outcomes["double"].value == 6
+
+
+def test_zygote_gives_fds_to_the_spawn_that_carried_them():
+    """Regression: "spawn needs three file descriptors". A stream socket glues a ``kill``
+    (no fds; sent when the child's exit crossed it) and the next ``spawn`` into one read,
+    and the fds used to go to the first line of the read, the kill."""
+    from grader.sandbox import zygote as zmod
+
+    ours, theirs = socket.socketpair()
+    z = zmod.Zygote(theirs, None, None)
+    z.features = {"pid": False}
+    seen = []
+
+    def handle(msg, fds):
+        seen.append((msg["op"], len(fds)))
+        for fd in fds:
+            os.close(fd)
+
+    z.handle = handle  # type: ignore[method-assign]
+    r, w = os.pipe()
+    ours.sendall(b'{"op": "kill", "pid": 123456}\n')
+    socket.send_fds(ours, [b'{"op": "spawn", "fds": 3}\n'], [r, w, r])
+    ours.shutdown(socket.SHUT_WR)
+    old = signal.getsignal(signal.SIGCHLD)
+    try:
+        z.serve_forever()
+    finally:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, old)
+        for fd in (r, w, *z.wake_fds):
+            os.close(fd)
+        ours.close()
+        theirs.close()
+    assert seen == [("kill", 0), ("spawn", 3)]
