@@ -78,11 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say_how_isolated() -> None:
+    """Where the sandbox is weaker than full isolation, say so once, plainly (on stderr)."""
+    from grader.sandbox.runner import sandbox_isolation
+
+    sandbox_isolation()  # logs its summary once when isolation is not full
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from grader.batch import grade_batch
     from grader.sheet.loader import load_sheet
 
     sheet = load_sheet(args.sheet)
+    _say_how_isolated()
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
@@ -135,6 +143,7 @@ def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: AN
     sheet = load_sheet(sheet_path)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
+    _say_how_isolated()
     return sheet, grade_submission(sheet, path, options=GradeOptions(visible_only=visible_only))
 
 

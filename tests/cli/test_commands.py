@@ -57,3 +57,57 @@ def test_template_lists_every_name(capsys) -> None:  # noqa: ANN001
         "AUTHORS",
     ]:
         assert name in out
+
+
+def test_ci_writes_junit_gradescope_and_step_summary(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from junitparser import JUnitXml
+
+    from tests.conftest import SUBMISSIONS
+
+    summary = tmp_path / "summary.md"
+    summary.write_text("# earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    junit, gradescope = tmp_path / "junit.xml", tmp_path / "results.json"
+    code = main(
+        [
+            "ci",
+            str(SUBMISSIONS / "lost_signs.py"),
+            "--sheet",
+            str(SHEET06),
+            "--junit",
+            str(junit),
+            "--gradescope",
+            str(gradescope),
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 1  # not every auto-graded task has full marks
+    suites = list(JUnitXml.fromfile(str(junit)))
+    cases = [case for suite in suites for case in suite]
+    assert len(cases) == 10
+    failing = [c.name for c in cases if c.result and c.result[0]._tag in ("failure", "error")]
+    assert any(n.startswith("6.2a") for n in failing) and any(n.startswith("6.3b") for n in failing)
+    import json
+
+    data = json.loads(gradescope.read_text(encoding="utf-8"))
+    assert data["score"] == 15.5 and all(
+        {"score", "max_score", "name", "output", "visibility"} <= set(t) for t in data["tests"]
+    )
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("# earlier step\n") and "6.2a" in text and "|" in text
+    assert (tmp_path / "r" / "lost_signs" / "report.html").exists()
+
+
+def test_check_exits_0_only_with_full_marks(tmp_path: Path) -> None:
+    from tests.conftest import SUBMISSIONS
+
+    out = str(tmp_path)
+    assert (
+        main(["check", str(SUBMISSIONS / "reference.py"), "--sheet", str(SHEET06), "--out", out])
+        == 0
+    )
+    assert (
+        main(["check", str(SUBMISSIONS / "seed_group.py"), "--sheet", str(SHEET06), "--out", out])
+        == 1
+    )
