@@ -11,11 +11,13 @@ relation at each sample. The reference function must satisfy every property
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import mpmath
 import numpy as np
 import sympy
 from pydantic import Field
@@ -65,11 +67,19 @@ class FunctionSpec(CheckSpec):
 @dataclass(frozen=True)
 class _Property:
     spec: PropertySpec
-    lhs: sympy.Expr
     op: str
-    rhs: sympy.Expr
-    #: the arguments f is applied to, as functions of x
-    applications: tuple[sympy.Expr, ...]
+    #: the arguments f is applied to, as numpy functions of x
+    applications: tuple[Callable[[np.ndarray], np.ndarray], ...]
+    #: both sides as numpy functions of x and the values of f at each application
+    lhs: Callable[..., np.ndarray]
+    rhs: Callable[..., np.ndarray]
+
+
+#: points per check where the reference is worked out once per sheet (in high precision);
+#: each hand-in is judged at its own random draw from them
+POOL_SIZE = 256
+#: digits for the reference values: no cancellation in forms like σ(x)(1 − σ(x)) at x = 30
+REFERENCE_DIGITS = 30
 
 
 class FunctionCheck(Check[FunctionSpec]):
@@ -106,6 +116,33 @@ class FunctionCheck(Check[FunctionSpec]):
                     raise SpecError(
                         ("properties", i, "holds"), f"the reference does not satisfy it: {detail}"
                     )
+        self._prepare_pool()
+
+    def _prepare_pool(self) -> None:
+        """The reference (and each mistaken formula) at every point a hand-in may be asked."""
+        seed = int.from_bytes(
+            hashlib.sha256(f"{self.ctx.seed}:{self.check_id}".encode()).digest()[:8], "little"
+        )
+        lo, hi = self.spec.sample
+        self.pool_xs = np.random.default_rng(seed).uniform(lo, hi, POOL_SIZE)
+        self.edge_xs = np.array(self.spec.edge, dtype=float)
+        self.plot_xs = (
+            np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
+        )
+        if self.reference is None:
+            self.pool_ref = self.edge_ref = self.plot_ref = np.zeros(0)
+            self.pool_mistakes: dict[int, np.ndarray] = {}
+            self.edge_mistakes: dict[int, np.ndarray] = {}
+            return
+        self.pool_ref = self._reference_values(self.pool_xs)
+        self.edge_ref = self._reference_values(self.edge_xs)
+        self.plot_ref = self._reference_values(self.plot_xs)
+        self.pool_mistakes = {
+            m: _evaluate_precisely(f, self.pool_xs) for m, f in self.mistake_formulas.items()
+        }
+        self.edge_mistakes = {
+            m: _evaluate_precisely(f, self.edge_xs) for m, f in self.mistake_formulas.items()
+        }
 
     def _property(self, i: int, p: PropertySpec) -> _Property:
         m = _RELATION.match(p.holds.replace("==", "="))
@@ -130,7 +167,15 @@ class FunctionCheck(Check[FunctionSpec]):
             raise SpecError(
                 ("properties", i, "over"), "give the range `over: [lo, hi]` that x is sampled from"
             )
-        return _Property(p, lhs, op, rhs, apps)
+        placeholders = sympy.symbols(f"_f0:{len(apps)}")
+        values_of_f = {self.f(a): ph for a, ph in zip(apps, placeholders, strict=True)}
+        return _Property(
+            spec=p,
+            op=op,
+            applications=tuple(sympy.lambdify(self.x, a, modules="numpy") for a in apps),
+            lhs=sympy.lambdify([self.x, *placeholders], lhs.subs(values_of_f), modules="numpy"),
+            rhs=sympy.lambdify([self.x, *placeholders], rhs.subs(values_of_f), modules="numpy"),
+        )
 
     def _parse_relation_side(self, text: str, where, extra, functions) -> sympy.Expr:  # noqa: ANN001
         from grader.judge.parse import ExpressionError, parse_expression
@@ -144,15 +189,12 @@ class FunctionCheck(Check[FunctionSpec]):
 
     def _reference_values(self, xs: np.ndarray) -> np.ndarray:
         assert self.reference is not None
-        return np.array([float(self.reference(float(v))) for v in xs])
+        return _evaluate_precisely(self.reference, xs)
 
     # --------------------------------------------------------------- trial
-    def _sample_points(self, rng: np.random.Generator) -> np.ndarray:
-        lo, hi = self.spec.sample
-        xs = np.concatenate(
-            [rng.uniform(lo, hi, self.spec.samples), np.array(self.spec.edge, float)]
-        )
-        return xs
+    def _sample(self, rng: np.random.Generator) -> np.ndarray:
+        """This hand-in's draw from the pool (indices), the edge inputs come on top."""
+        return rng.choice(POOL_SIZE, size=min(self.spec.samples, POOL_SIZE), replace=False)
 
     def _property_points(
         self, prop: _Property, rng: np.random.Generator
@@ -162,22 +204,25 @@ class FunctionCheck(Check[FunctionSpec]):
         else:
             lo, hi = prop.spec.over
             xs = np.concatenate([rng.uniform(lo, hi, prop.spec.samples), [lo, hi]])
-        args = []
-        for app in prop.applications:
-            g = sympy.lambdify(self.x, app, modules="numpy")
-            args.append(np.broadcast_to(np.asarray(g(xs), dtype=float), xs.shape).copy())
+        args = [
+            np.broadcast_to(np.asarray(g(xs), dtype=float), xs.shape).copy()
+            for g in prop.applications
+        ]
         return xs, args
 
     def trial(self, rng: np.random.Generator) -> Trial:
-        xs = (
-            self._sample_points(rng)
-            if self.spec.values_weight > 0 and self.reference
-            else np.zeros(0)
-        )
+        if self.spec.values_weight > 0 and self.reference:
+            idx = self._sample(rng)
+            xs = np.concatenate([self.pool_xs[idx], self.edge_xs])
+            expected = np.concatenate([self.pool_ref[idx], self.edge_ref])
+            wrong = {
+                m: np.concatenate([v[idx], self.edge_mistakes[m]])
+                for m, v in self.pool_mistakes.items()
+            }
+        else:
+            xs, expected, wrong = np.zeros(0), np.zeros(0), {}
         prop_points = [self._property_points(p, rng) for p in self.properties]
-        plot_xs = (
-            np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
-        )
+        plot_xs = self.plot_xs
         # one call of f over every input needed: the answer is looked up per point
         inputs = np.unique(
             np.concatenate([xs, plot_xs, *[a for _, args in prop_points for a in args]])
@@ -189,7 +234,7 @@ class FunctionCheck(Check[FunctionSpec]):
             probes += [self.probe(f"x{i}", args=[float(v)]) for i, v in enumerate(inputs)]
 
         def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
-            return self._judge(outcomes, probes, inputs, xs, plot_xs, prop_points, rng)
+            return self._judge(outcomes, probes, inputs, xs, expected, wrong, prop_points, rng)
 
         return Trial(tuple(probes), judge)
 
@@ -199,7 +244,8 @@ class FunctionCheck(Check[FunctionSpec]):
         probes: Sequence[Probe],
         inputs: np.ndarray,
         xs: np.ndarray,
-        plot_xs: np.ndarray,
+        expected: np.ndarray,
+        wrong: Mapping[int, np.ndarray],
         prop_points: list[tuple[np.ndarray, list[np.ndarray]]],
         rng: np.random.Generator,
     ) -> CheckResult:
@@ -254,13 +300,11 @@ class FunctionCheck(Check[FunctionSpec]):
         if self.reference is not None and self.spec.values_weight > 0:
             weights += self.spec.values_weight
             given = student(xs)
-            expected = self._reference_values(xs)
             close = np.isclose(given, expected, rtol=self.spec.rtol, atol=self.spec.atol)
             if close.all() and not (self.spec.strict and behaviours):
                 earned += self.spec.values_weight
             elif not close.all():
-                for m, wrong in self.mistake_formulas.items():
-                    alt = np.array([float(wrong(float(v))) for v in xs])
+                for m, alt in wrong.items():
                     if np.allclose(given, alt, rtol=self.spec.rtol, atol=self.spec.atol):
                         mistakes.append(self.mistake(m))
                 bad = int(np.argmin(close))
@@ -272,8 +316,8 @@ class FunctionCheck(Check[FunctionSpec]):
                 feedback.append(f"{name} gives wrong values: {witness}.")
                 if xs[bad] in self.spec.edge:
                     behaviours.add("edge")
-            if plot_xs.size:
-                ref_plot = self._reference_values(plot_xs)
+            if self.plot_xs.size:
+                plot_xs, ref_plot = self.plot_xs, self.plot_ref
                 given_plot = student(plot_xs)
                 differs = ~np.isclose(given_plot, ref_plot, rtol=1e-4, atol=1e-6)
                 plot = Plot(
@@ -315,8 +359,8 @@ class FunctionCheck(Check[FunctionSpec]):
     def _holds(self, prop: _Property, values, rng, points=None) -> tuple[bool, str]:  # noqa: ANN001
         pxs, args = points if points is not None else self._property_points(prop, rng)
         fvals = [values(a) for a in args]
-        lhs = _evaluate(prop.lhs, self.x, self.f, prop.applications, pxs, fvals)
-        rhs = _evaluate(prop.rhs, self.x, self.f, prop.applications, pxs, fvals)
+        lhs = _evaluate(prop.lhs, pxs, fvals)
+        rhs = _evaluate(prop.rhs, pxs, fvals)
         tol = prop.spec.atol + 1e-9 * np.abs(rhs)
         with np.errstate(invalid="ignore"):
             ok = {
@@ -337,13 +381,25 @@ class FunctionCheck(Check[FunctionSpec]):
 _BEHAVIOURS = ("warning", "nonfinite", "edge")
 
 
-def _evaluate(expr, x, f, apps, xs, fvals) -> np.ndarray:  # noqa: ANN001
-    placeholders = sympy.symbols(f"_f0:{len(apps)}")
-    replaced = expr.subs({f(a): p for a, p in zip(apps, placeholders, strict=True)})
-    g = sympy.lambdify([x, *placeholders], replaced, modules="numpy")
+def _evaluate(
+    side: Callable[..., np.ndarray], xs: np.ndarray, fvals: list[np.ndarray]
+) -> np.ndarray:
     with np.errstate(all="ignore"):
-        out = g(xs, *fvals)
+        out = side(xs, *fvals)
     return np.broadcast_to(np.asarray(out, dtype=float), xs.shape)
+
+
+def _evaluate_precisely(f: Callable[[object], object], xs: np.ndarray) -> np.ndarray:
+    """A lambdified (mpmath) formula at each point, in high precision, rounded to floats."""
+    with mpmath.workdps(REFERENCE_DIGITS):
+        return np.array([_to_float(f(mpmath.mpf(float(v)))) for v in xs])
+
+
+def _to_float(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")  # complex or undefined: never equal to a real answer
 
 
 def _digits_to_tell_apart(a: float, b: float) -> int:

@@ -269,19 +269,46 @@ class NetworkCheck(Check[NetworkSpec]):
                 case.variants.append((v, out))
         return case
 
+    def _random_case(
+        self,
+        rng: np.random.Generator,
+        part: str,
+        label: str,
+        *,
+        square: bool = False,
+        shift: float = 0.0,
+    ) -> _Case:
+        """A random network on which every listed mistake changes the output.
+
+        A network whose hidden units are all positive cannot tell a forgotten ReLU from a
+        right answer: such draws are redrawn (a few times; the most telling one is kept).
+        """
+        best: _Case | None = None
+        for _ in range(20):
+            net, x = solver.random_network(
+                rng, self.activations, self.sizes, square=square, output_shift=shift
+            )
+            case = self._case(part, label, net, x)
+            applicable = sum(solver.forward(net, x, v.settings) is not None for v in self.variants)
+            if len(case.variants) == applicable:
+                return case
+            if best is None or len(case.variants) > len(best.variants):
+                best = case
+        assert best is not None
+        return best
+
     def trial(self, rng: np.random.Generator) -> Trial:
         spec = self.spec
         cases = [self._case("given", "the sheet's network", self.net, self.x)]
         for k in range(spec.random_networks):
-            net, x = solver.random_network(
-                rng, self.activations, self.sizes, square=k == 0 and spec.random_networks >= 2
-            )
-            cases.append(self._case("random", f"random network {k + 1}", net, x))
+            square = k == 0 and spec.random_networks >= 2
+            cases.append(self._random_case(rng, "random", f"random network {k + 1}", square=square))
         if spec.large_logits:
-            net, x = solver.random_network(
-                rng, self.activations, self.sizes, output_shift=LARGE_LOGIT
+            cases.append(
+                self._random_case(
+                    rng, "large_logits", "a network with logits near 1000", shift=LARGE_LOGIT
+                )
             )
-            cases.append(self._case("large_logits", "a network with logits near 1000", net, x))
         probes: list[Probe] = [
             self.probe(f"{c.part}/{i}", args=c.net.arguments(c.x)) for i, c in enumerate(cases)
         ]
