@@ -20,7 +20,11 @@ from typing import Any
 from grader.results import Author, CheckResult, Mistake, SubmissionResult, TaskResult
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    ``durable`` also flushes it to disk (fsync): survives a power cut, not only a crash.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -29,7 +33,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -88,7 +93,9 @@ def write_result(
     data = result.to_json()
     data["key"] = key
     if report_html is not None:
-        atomic_write_text(directory / "report.html", report_html)
+        # not flushed on its own: result.json (flushed, written last) marks the hand-in done,
+        # and a report a power cut left empty makes read_done grade the hand-in again
+        atomic_write_text(directory / "report.html", report_html, durable=False)
     # result.json last: its presence with the right key marks the hand-in done
     atomic_write_text(
         directory / "result.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -101,7 +108,8 @@ def read_done(directory: Path, key: str) -> SubmissionResult | None:
         data = json.loads((directory / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("key") != key or not (directory / "report.html").exists():
+    report = directory / "report.html"
+    if data.get("key") != key or not report.exists() or report.stat().st_size == 0:
         return None
     try:
         return result_from_json(data)
