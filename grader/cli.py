@@ -138,11 +138,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: ANN202
     from grader.grading import GradeOptions, grade_submission
+    from grader.sandbox.runner import warm_up
     from grader.sheet.loader import load_sheet
 
-    sheet = load_sheet(sheet_path)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
+    warm_up()  # the sandbox boots while the sheet loads
+    sheet = load_sheet(sheet_path)
     _say_how_isolated()
     return sheet, grade_submission(sheet, path, options=GradeOptions(visible_only=visible_only))
 

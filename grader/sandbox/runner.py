@@ -1016,6 +1016,12 @@ def sandbox_isolation() -> IsolationReport:
     return report
 
 
+def warm_up() -> None:
+    """Start the shared fork server now (from the main thread), so that it boots while the
+    caller does other work, such as loading a sheet."""
+    _default_sandbox()
+
+
 def run_probes(path: Path, probes: Sequence[Probe], *, limits: Limits | None = None) -> RunReport:
     """Run ``probes`` against the hand-in at ``path`` (one-shot, shared fork server)."""
     return _default_sandbox().run(Path(path), probes, limits=limits)
