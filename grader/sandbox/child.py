@@ -9,12 +9,13 @@ which the parent judges in its own process.
 
 Messages, one JSON object a line:
 
-- ``{"event": "imported", "seconds": s}`` or
+- ``{"event": "imported", "seconds": s, "cpu": s}`` or
   ``{"event": "import_error", "error": {...}}`` after importing the hand-in;
-- ``{"event": "start", "id": probe_id}`` before each probe, so the parent
-  knows which probe a hang or crash belongs to;
-- ``{"id": ..., "ok": true, "value": ..., "seconds": s}`` or
-  ``{"id": ..., "ok": false, "error": {"kind", "message", "line", "exception"}}``;
+- ``{"event": "start", "id": probe_id, "cpu": s}`` before each probe, so the parent
+  knows which probe a hang or crash belongs to (``cpu``: this process's CPU seconds so
+  far, its reaped children's included; the parent measures the probe's CPU use from it);
+- ``{"id": ..., "ok": true, "value": ..., "seconds": s, "cpu": s}`` or
+  ``{"id": ..., "ok": false, "error": {"kind", "message", "line", "exception"}, "cpu": s}``;
 - ``{"event": "done"}`` at the end.
 """
 
@@ -44,7 +45,41 @@ MODULE_NAME = "submission"
 
 class ProbeTimeout(BaseException):
     """Raised by the alarm inside student code; a BaseException so plain
-    ``except Exception`` in the hand-in does not swallow it."""
+    ``except Exception`` in the hand-in does not swallow it. ``clock`` is "cpu" (the
+    limit in CPU seconds was used up) or "wall" (``WALL_FACTOR`` times the limit passed
+    on the wall clock while little CPU time was used: sleeping or waiting)."""
+
+    def __init__(self, clock: str = "cpu") -> None:
+        super().__init__(clock)
+        self.clock = clock
+
+
+#: Time limits are CPU-time limits, so that a busy machine does not turn a correct answer
+#: into a timeout. A probe (or the import) that uses little CPU time (it sleeps, or waits)
+#: is still stopped after this many times its limit on the wall clock. ``serve`` sets it
+#: from the request; ``grader.sandbox.runner`` applies the same rule from the outside.
+WALL_FACTOR = 4.0
+
+
+def timeout_message(limit: float, clock: str, factor: float, what: str = "took") -> str:
+    """The student's words for a time limit: which clock ran out, and after how long.
+
+    Shared with ``grader.sandbox.runner``, which says the same when it has to kill."""
+    if clock == "wall":
+        return (
+            f"{what} longer than {limit:g} s: still not done after {limit * factor:g} s "
+            "on the clock, although it had used less CPU time than that (sleeping or "
+            "waiting for something?)"
+        )
+    if clock == "cpu":
+        return f"{what} longer than {limit:g} s of CPU time"
+    return f"{what} longer than {limit:g} s"
+
+
+def cpu_now() -> float:
+    """CPU seconds of this process (all threads) and of its children it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 class _Budget:
@@ -338,7 +373,9 @@ def _describe(exc: BaseException, path: str) -> dict[str, Any]:
     name = type(exc).__name__
     line = _student_line(exc.__traceback__, path)
     if isinstance(exc, ProbeTimeout):
-        return _error("timeout", "took longer than its time limit", line)
+        err = _error("timeout", "took longer than its time limit", line)
+        err["clock"] = exc.clock if exc.clock in ("cpu", "wall") else "cpu"
+        return err
     if isinstance(exc, MemoryError):
         mb = _limit("memory_mb", 2048)
         return _error("memory", f"your code used more than {mb} MB of memory", line, name)
@@ -397,11 +434,15 @@ class Channel:
 
 
 def _alarm(seconds: float) -> None:
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
+    """Limit what follows to ``seconds`` of CPU time (SIGPROF: this process's CPU time,
+    all threads) and ``WALL_FACTOR`` times that on the wall clock (SIGALRM); 0 clears."""
+    seconds = max(seconds, 0.0)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    raise ProbeTimeout()
+    raise ProbeTimeout("wall" if signum == signal.SIGALRM else "cpu")
 
 
 def import_submission(path: str, timeout: float) -> Any:
@@ -460,14 +501,22 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
         error = _describe(exc, path)
         if error["kind"] == "timeout":
-            error["message"] = f"took longer than {float(probe.get('timeout', 2.0)):g} s"
+            limit = float(probe.get("timeout", 2.0))
+            error["message"] = timeout_message(limit, error.get("clock", "cpu"), WALL_FACTOR)
         return {
             "id": pid,
             "ok": False,
             "error": error,
             "seconds": time.perf_counter() - started,
+            "cpu": cpu_now(),
         }
-    reply = {"id": pid, "ok": True, "value": value, "seconds": time.perf_counter() - started}
+    reply = {
+        "id": pid,
+        "ok": True,
+        "value": value,
+        "seconds": time.perf_counter() - started,
+        "cpu": cpu_now(),
+    }
     if warned:
         reply["warnings"] = warned
     return reply
@@ -503,9 +552,14 @@ def hang_key(name: str, args: Any) -> str:
 def serve(request: dict[str, Any], channel: Channel) -> None:
     """Import the hand-in named in ``request`` and answer its probes."""
     path = os.path.abspath(request["module_path"])
+    global WALL_FACTOR
     LIMITS.clear()
     LIMITS.update(request.get("limits") or {})
+    factor = request.get("wall_factor", WALL_FACTOR)
+    if isinstance(factor, (int, float)) and math.isfinite(factor) and factor >= 1:
+        WALL_FACTOR = float(factor)
     signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
     captured = CappedText()
     sys.stdout = sys.stderr = captured  # type: ignore[assignment]
     try:
@@ -521,7 +575,7 @@ def serve(request: dict[str, Any], channel: Channel) -> None:
             err["kind"] = "import"
         channel.send({"event": "import_error", "error": err, "output": captured.text()})
         return
-    channel.send({"event": "imported", "seconds": time.perf_counter() - started})
+    channel.send({"event": "imported", "seconds": time.perf_counter() - started, "cpu": cpu_now()})
     probes = request.get("probes")
     if probes is None:
         # Read only now, after the import: code run at import time finds no probe list in
@@ -532,10 +586,11 @@ def serve(request: dict[str, Any], channel: Channel) -> None:
     #: it had to kill the child)
     hung: dict[str, dict[str, Any]] = {}
     for probe in probes:
-        channel.send({"event": "start", "id": probe["id"]})
+        channel.send({"event": "start", "id": probe["id"], "cpu": cpu_now()})
         key = hang_key(str(probe.get("name")), probe.get("args", []))
         if key in hung:
-            channel.send({"id": probe["id"], "ok": False, "error": hung[key], "seconds": 0.0})
+            reply = {"id": probe["id"], "ok": False, "error": hung[key], "seconds": 0.0}
+            channel.send(dict(reply, cpu=cpu_now()))
             continue
         reply = answer(module, probe, path)
         error = reply.get("error")

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.sandbox.child import timeout_message
 from grader.sandbox.protocol import (
     MAX_MESSAGE_BYTES,
     Outcome,
@@ -57,13 +58,28 @@ MAX_OUTPUT = 65536
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one hand-in."""
+    """Resource limits for one hand-in.
 
+    A probe's ``timeout`` and ``import_timeout`` are limits in **CPU seconds**, so that
+    verdicts do not depend on how busy the machine is: a probe (or the import) times out
+    when it has used that much CPU time, or when ``wall_factor`` times the limit has
+    passed on the wall clock (code that sleeps or waits uses no CPU time). On an idle
+    machine an endless loop is stopped after the limit; on a machine with four times
+    more work than cores, a correct answer that needs 90% of its limit still passes.
+    """
+
+    #: CPU seconds for importing the hand-in (wall: ``wall_factor`` times as many)
     import_timeout: float = 10.0
-    #: wall seconds for the whole hand-in, all probes and restarts together
-    total_timeout: float = 60.0
-    #: grace on top of a probe's own timeout before the child is killed
+    #: wall seconds for the whole hand-in, all probes and restarts together (a backstop
+    #: against hand-ins that sleep in every function; generous, because under load a
+    #: correct hand-in's wall time grows with the load)
+    total_timeout: float = 120.0
+    #: grace on top of a probe's own timeout before the child is killed (CPU seconds, and
+    #: wall seconds on top of the wall limit)
     grace: float = 1.0
+    #: a probe or the import that stays below its CPU limit is stopped after this many
+    #: times the limit on the wall clock
+    wall_factor: float = 4.0
     memory_mb: int = 2048
     max_processes: int = 64
     max_file_mb: int = 16
@@ -194,6 +210,57 @@ def _exit_description(
     )
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int | str) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (field 3 is index 0)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2 :].split()
+    except (OSError, ValueError):
+        return None
+
+
+def _cpu_of(fields: list[bytes]) -> float:
+    """utime + stime + cutime + cstime: the process's threads and its reaped children."""
+    return sum(int(f) for f in fields[11:15]) / _CLOCK_TICKS
+
+
+def process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds used by process ``pid`` (all its threads, the children it reaped) and
+    by its live descendants, read from ``/proc`` (None without ``/proc`` or ``pid``).
+
+    ``pid`` is as this process sees it: a child in its own pid namespace is still visible
+    here under its pid in ours. Descendants are found by scanning ``/proc`` (a few ms), so
+    this is called only when a probe has outlasted its limit, not on every probe.
+    """
+    own = _stat_fields(pid)
+    if own is None or len(own) < 15:
+        return None
+    total = _cpu_of(own)
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return total
+    children: dict[int, list[tuple[int, float]]] = {}
+    for entry in entries:
+        fields = _stat_fields(entry)
+        if fields is None or len(fields) < 15:
+            continue
+        with contextlib.suppress(ValueError):
+            children.setdefault(int(fields[1]), []).append((int(entry), _cpu_of(fields)))
+    todo, seen = [pid], {pid}
+    while todo:
+        for child, cpu in children.get(todo.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                total += cpu
+                todo.append(child)
+    return total
+
+
 # ------------------------------------------------------------------ children
 class _BaseChild:
     """A running child: reads JSON lines from its answer pipe until a deadline."""
@@ -221,6 +288,10 @@ class _BaseChild:
 
     def next_message(self, deadline: float) -> dict[str, Any] | None:
         raise NotImplementedError
+
+    def cpu_time(self) -> float | None:
+        """CPU seconds the child (with its descendants) has used so far; None if unknown."""
+        return None
 
     def kill(self) -> float:
         """Kill the child and all it started; return the CPU seconds it used."""
@@ -306,6 +377,11 @@ class _ForkedChild(_BaseChild):
             if self.exit is None and self.zygote.dead:
                 raise _ZygoteDied()
 
+    def cpu_time(self) -> float | None:
+        if self.exit is not None:
+            return None
+        return process_tree_cpu(self.pid)
+
     def _drain(self) -> None:
         while len(self.buffer) <= MAX_MESSAGE_BYTES and self._read_some():
             if not self.selector.select(0):
@@ -378,6 +454,9 @@ class _FreshChild(_BaseChild):
                 self.kill()
                 raise _ChildDied(_exit_description(self.proc.returncode, limits=self.limits))
             self.buffer += chunk
+
+    def cpu_time(self) -> float | None:
+        return process_tree_cpu(self.proc.pid) if self.proc.returncode is None else None
 
     def kill(self) -> float:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -679,6 +758,7 @@ class Sandbox:
                     "probes": probes,
                     "prepare": _preparations(probes),
                     "import_timeout": limits.import_timeout,
+                    "wall_factor": limits.wall_factor,
                     "limits": child_limits,
                 }
                 return _FreshChild(path, request, limits, child_limits["cpu_seconds"], wired)
@@ -687,6 +767,7 @@ class Sandbox:
             "name": path.name,
             "limits": child_limits,
             "import_timeout": limits.import_timeout,
+            "wall_factor": limits.wall_factor,
             "prepare": _preparations(probes),
         }
         for attempt in (1, 2):
@@ -822,8 +903,9 @@ class Sandbox:
         wire_id = ""
         queue = list(child.wired)
         try:
-            msg = child.next_message(
-                min(hard_deadline, time.monotonic() + limits.import_timeout + limits.grace)
+            # a new child starts at 0 CPU seconds (forked, or a fresh interpreter)
+            msg, clock = _await(
+                child, limits.import_timeout, time.monotonic(), 0.0, limits, hard_deadline
             )
         except _ChildDied as died:
             # died while importing: every probe would die the same way, so it is the import's
@@ -833,10 +915,13 @@ class Sandbox:
             err = ProbeError("import", "wrote to the grader's answer channel while being imported")
             raise _Stop(None, None, import_error=err) from None
         if msg is None:
-            err = ProbeError(
-                "timeout", f"importing the hand-in took longer than {limits.import_timeout:g} s"
-            )
-            raise _Stop(None, None, import_error=err)
+            if clock == "total":
+                text = f"the hand-in used up its total time ({limits.total_timeout:g} s)"
+            else:
+                text = timeout_message(
+                    limits.import_timeout, clock, limits.wall_factor, "importing the hand-in took"
+                )
+            raise _Stop(None, None, import_error=ProbeError("timeout", text))
         event = msg.get("event")
         if event == "import_error":
             return _import_error(msg, limits), str(msg.get("output", ""))[:MAX_OUTPUT]
@@ -846,21 +931,25 @@ class Sandbox:
         try:
             if event == "sandbox_error":
                 raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
+            #: the child's CPU seconds when it last reported them (start of a probe, answer)
+            cpu_base: float | None = None
             while True:
-                now = time.monotonic()
-                probe_deadline = now + (current.timeout if current else 5.0) + limits.grace
-                msg = child.next_message(min(probe_deadline, hard_deadline))
+                limit = current.timeout if current else _BETWEEN_PROBES
+                msg, clock = _await(child, limit, time.monotonic(), cpu_base, limits, hard_deadline)
                 if msg is None:
-                    if current is None:
+                    if current is None and clock != "total":
                         raise _Stop(None, ProbeError("crashed", "the process stopped answering"))
-                    if time.monotonic() >= hard_deadline:
+                    if clock == "total":
                         err = ProbeError(
                             "timeout",
                             f"the hand-in used up its total time ({limits.total_timeout:g} s)",
                         )
                     else:
-                        err = ProbeError("timeout", f"took longer than {current.timeout:g} s")
+                        assert current is not None
+                        text = timeout_message(current.timeout, clock, limits.wall_factor)
+                        err = ProbeError("timeout", text)
                     raise _Stop(current, err)
+                cpu_base = _reported_cpu(msg)
                 event = msg.get("event")
                 if event == "start":
                     if current is not None or not queue or msg.get("id") != queue[0][0]:
@@ -921,6 +1010,64 @@ class _Stop(Exception):
         self.import_error = import_error
 
 
+#: CPU seconds (and a quarter of the wall seconds) a child may take between two probes
+_BETWEEN_PROBES = 5.0
+
+
+def _reported_cpu(msg: dict[str, Any]) -> float | None:
+    """The CPU seconds a child says it has used so far (``cpu`` of a start or answer).
+
+    The child may lie: a value too high only lets it run to the wall limit, which a
+    sleeping child gets anyway; too low only stops it sooner."""
+    cpu = msg.get("cpu")
+    if isinstance(cpu, (int, float)) and not isinstance(cpu, bool) and 0 <= cpu < 1e9:
+        return float(cpu)
+    return None
+
+
+def _await(
+    child: _BaseChild,
+    limit: float,
+    started: float,
+    cpu_base: float | None,
+    limits: Limits,
+    hard_deadline: float,
+) -> tuple[dict[str, Any] | None, str]:
+    """The child's next message, or None and which limit ran out: "cpu", "wall", "total".
+
+    The rule (documented in docs/security.md): a probe whose time limit is ``limit`` is
+    stopped when the child has used ``limit + grace`` CPU seconds since ``cpu_base``, or
+    when ``wall_factor * limit + grace`` seconds have passed since ``started``, or at the
+    hand-in's total deadline. The CPU time is read from ``/proc`` (the child, its threads
+    and its descendants) only once the probe has outlasted ``limit + grace`` on the wall
+    clock, so probes that finish in time cost nothing extra. Where the CPU time cannot be
+    read (no ``/proc``, unknown baseline) only the wall limit applies; the child's own
+    alarms still apply the CPU limit.
+    """
+    cpu_cap = limit + limits.grace
+    wall_cap = started + limits.wall_factor * limit + limits.grace
+    check = min(started + cpu_cap, wall_cap)
+    while True:
+        msg = child.next_message(min(check, hard_deadline))
+        if msg is not None:
+            return msg, ""
+        now = time.monotonic()
+        if now >= hard_deadline:
+            return None, "total"
+        if now >= wall_cap:
+            return None, "wall"
+        total = child.cpu_time() if cpu_base is not None else None
+        if total is None:
+            check = wall_cap
+            continue
+        used = total - cpu_base
+        if used >= cpu_cap:
+            return None, "cpu"
+        # CPU time grows at most as fast as the wall clock per busy thread: look again
+        # when the rest of the CPU budget could have been used up
+        check = min(wall_cap, now + max(0.05, cpu_cap - used))
+
+
 def _hang_key(probe: Probe) -> str:
     """Same as ``child.hang_key``: the function, and whether it is called with symbols."""
     text = json.dumps(probe.to_json().get("args", []))
@@ -967,7 +1114,10 @@ def _import_error(msg: dict[str, Any], limits: Limits) -> ProbeError:
     kind = "timeout" if err.get("kind") == "timeout" else "import"
     message = str(err.get("message", "the hand-in could not be imported"))[:2000]
     if kind == "timeout":
-        message = f"importing the hand-in took longer than {limits.import_timeout:g} s"
+        clock = "wall" if err.get("clock") == "wall" else "cpu"
+        message = timeout_message(
+            limits.import_timeout, clock, limits.wall_factor, "importing the hand-in took"
+        )
     exc = err.get("exception")
     return ProbeError(
         kind,

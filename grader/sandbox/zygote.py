@@ -11,10 +11,11 @@ It talks to the grader over a Unix socket (JSON lines; file descriptors ride
 along with ``spawn``):
 
 parent -> zygote
-    ``{"op": "spawn", "name": file name, "limits": {...}, "prepare": [densities],
-    "fds": 3}`` + fds [request, answers, hand-in]: fork a child that reads the
-    request (probes) and the hand-in's source from the first and last fd and
-    writes its answers to the middle one, straight to the grader. The fds belong
+    ``{"op": "spawn", "name": file name, "limits": {...}, "import_timeout": s,
+    "wall_factor": k, "prepare": [densities], "fds": 3}`` + fds [request, answers,
+    hand-in]: fork a child that reads the request (probes) and the hand-in's source
+    from the first and last fd and writes its answers to the middle one, straight to
+    the grader. The fds belong
     to the message that declares them, however the stream cuts the reads;
     ``{"op": "kill", "pid": pid}``: kill that child and everything it started.
 zygote -> parent
@@ -345,6 +346,7 @@ class Zygote:
                 "module_path": module_path,
                 "probes_fd": 4,
                 "import_timeout": float(msg.get("import_timeout", 10.0)),
+                "wall_factor": float(msg.get("wall_factor", 4.0)),
                 "limits": limits,
                 "prepare": msg.get("prepare") or [],
             }
@@ -419,6 +421,27 @@ def _python_dirs() -> list[str]:
     return out
 
 
+def _warm(child: Any) -> None:
+    """Do once, here, what every child would otherwise do first, cold: sympy imports its
+    printers and code generators lazily (~100 ms on the first lambdify or sstr), and each
+    forked child inherits the warm state instead of paying again."""
+    import numpy as np
+    import sympy
+
+    x, mu, s = sympy.symbols("x mu s")
+    density = {"expr": "exp(-(x - mu)**2/(2*s**2))/sqrt(2*pi*s**2)", "variable": "x",
+               "params": ["mu", "s"]}
+    try:
+        child.decode_arg({"$density": density})(np.array([0.5, 1.0]), (0.0, 1.0))
+        expr = sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2 + sympy.tanh(mu) * s
+        sympy.sstr(expr, full_prec=True)
+        sympy.lambdify([x, mu, s], expr, modules="numpy")(1.0, 2.0, 3.0)
+        sympy.simplify(expr.diff(x))
+        child.encode(expr, child._Budget())
+    except Exception:  # noqa: BLE001 - warming is an optimisation, never a requirement
+        pass
+
+
 def main() -> None:
     ctl_fd, parent_pid = int(sys.argv[1]), int(sys.argv[2])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -433,6 +456,7 @@ def main() -> None:
     child = _load("child")
     for mod in ("numpy", "sympy"):
         __import__(mod)
+    _warm(child)
     zygote = Zygote(ctl, confine, child)
     try:
         zygote.setup()
