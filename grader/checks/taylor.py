@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 from pydantic import Field
 
+from grader.cache import cached
 from grader.checks.answers import WrongType, as_exact, as_sequence
 from grader.checks.base import Check, Trial, fmt
 from grader.results import CheckResult, Mistake
@@ -43,14 +44,15 @@ class TaylorCheck(Check[TaylorSpec]):
         x = self.ctx.symbol(spec.variable)
         f = self.ctx.parse(spec.function, "function", extra={spec.variable: x})
         a = self.ctx.parse(spec.point, "point")
-        try:
-            series = sympy.series(f, x, a, spec.order + 1).removeO()
-        except Exception as exc:  # noqa: BLE001 - sympy raises many kinds here
-            raise SpecError(
-                "function", f"sympy could not expand it at {spec.point}: {exc}"
-            ) from exc
-        poly = sympy.expand(series.subs(x, x + a)) if a != 0 else sympy.expand(series)
-        self.coefficients = [sympy.nsimplify(poly.coeff(x, k)) for k in range(spec.order + 1)]
+        # `series` is slow (0.25 s for the sigmoid to order 3): cached on disk by its inputs
+        self.coefficients = list(
+            cached(
+                "taylor.coefficients",
+                [sympy.srepr(f), sympy.srepr(x), sympy.srepr(a), str(spec.order)],
+                lambda: _coefficients(f, x, a, spec.order, spec.point),
+                code=[__file__],
+            )
+        )
         for k, c in enumerate(self.coefficients):
             if c.free_symbols:
                 raise SpecError("function", f"coefficient {k} is not a number: {c}")
@@ -143,6 +145,18 @@ class TaylorCheck(Check[TaylorSpec]):
             given="[" + ", ".join(given_text) + "]",
             mistakes=list(dict.fromkeys(mistakes)),
         )
+
+
+def _coefficients(
+    f: sympy.Expr, x: sympy.Symbol, a: sympy.Expr, order: int, point: str
+) -> list[sympy.Expr]:
+    """The coefficients of (x - a)^0 … ^order of the Taylor series of ``f`` at ``a``."""
+    try:
+        series = sympy.series(f, x, a, order + 1).removeO()
+    except Exception as exc:  # noqa: BLE001 - sympy raises many kinds here
+        raise SpecError("function", f"sympy could not expand it at {point}: {exc}") from exc
+    poly = sympy.expand(series.subs(x, x + a)) if a != 0 else sympy.expand(series)
+    return [sympy.nsimplify(poly.coeff(x, k)) for k in range(order + 1)]
 
 
 _REF, _K = sympy.Symbol("ref"), sympy.Symbol("k", integer=True, nonnegative=True)

@@ -28,7 +28,9 @@ search takes over. scipy is deliberately not used (it is no dependency).
 from __future__ import annotations
 
 import ast
+import functools
 import math
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +38,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from grader.cache import cached
 from grader.sandbox.protocol import Density
 from grader.sheet.common import Domain, Family
 from grader.sheet.context import SheetContext, SpecError, symbol_for
@@ -84,8 +87,30 @@ _NUMERIC_FUNCTIONS: dict[str, Any] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def numpy_namespace() -> types.ModuleType:
+    """What ``lambdify(..., modules="numpy")`` evaluates in, without ``from numpy import *``.
+
+    sympy builds its numpy namespace with a star import, and numpy's ``__all__``
+    lists lazily loaded submodules: the first ``modules="numpy"`` lambdify in a
+    process imports ``numpy.testing`` and ``numpy.f2py`` (~70 ms). This module
+    object holds the same names (numpy's public functions already loaded,
+    ``numpy.linalg``'s, sympy's translations ``Heaviside``, ``I``); it is called
+    ``numpy`` so that lambdify still picks its NumPy printer.
+    """
+    import numpy.linalg
+
+    mod = types.ModuleType("numpy")
+    loaded = vars(np)
+    names: dict[str, Any] = {n: loaded[n] for n in np.__all__ if n in loaded}
+    names.update({n: getattr(numpy.linalg, n) for n in numpy.linalg.__all__})
+    names.update(numpy=np, Heaviside=np.heaviside, I=1j)
+    vars(mod).update(names)
+    return mod
+
+
 def lambdify(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callable[..., Any]:
-    return sympy.lambdify(list(args), expr, modules=[_NUMERIC_FUNCTIONS, "numpy"])
+    return sympy.lambdify(list(args), expr, modules=[_NUMERIC_FUNCTIONS, numpy_namespace()])
 
 
 def in_domain(value: float, domain: Domain) -> bool:
@@ -119,8 +144,8 @@ class FamilyModel:
     _sample_args: Callable[..., Any]
     _closed: list[Callable[..., Any]] = field(default_factory=list)
     _stats: list[Callable[..., Any]] = field(default_factory=list)
-    _grad: Callable[..., Any] | None = None
-    _hess: Callable[..., Any] | None = None
+    _grad: list[Callable[..., Any]] | None = None
+    _hess: list[list[Callable[..., Any]]] | None = None
     closed_form: list[dict[str, str]] = field(default_factory=list)
 
     # ------------------------------------------------------------ numerics
@@ -243,8 +268,22 @@ class FamilyModel:
                 step = step / 2
         return theta
 
+    def _newton_functions(self) -> None:
+        """Lambdify the gradient and Hessian (only needed without a closed form)."""
+        if self._grad is None:
+            grad, hess = cached(
+                "estimation.newton",
+                _model_inputs(self),
+                lambda: _derivatives(self.log_density, self.params),
+                code=[__file__],
+            )
+            args = [self.variable, *self.params]
+            self._hess = [[lambdify(args, h) for h in row] for row in hess]
+            self._grad = [lambdify(args, g) for g in grad]
+
     def _newton(self, data: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray | None, bool]:
         """Damped Newton ascent; also says whether the gradient vanished at the end."""
+        self._newton_functions()
         assert self._grad is not None and self._hess is not None
         k = len(theta)
         value = self.loglik(data, theta)
@@ -350,7 +389,12 @@ def build_family(ctx: SheetContext, name: str, family: Family) -> FamilyModel:
 
     try:
         pdf = lambdify([variable, *params], density)
-        log_density = sympy.expand(sympy.expand_log(sympy.log(density), force=True))
+        log_density = cached(
+            "estimation.log_density",
+            [sympy.srepr(density)],
+            lambda: sympy.expand(sympy.expand_log(sympy.log(density), force=True)),
+            code=[__file__],
+        )
         logpdf = lambdify([variable, *params], log_density)
     except Exception as exc:  # noqa: BLE001 - sympy raises anything on odd input
         raise SpecError(
@@ -429,40 +473,85 @@ def _validate_numerics(model: FamilyModel) -> None:
 def _derive_mle(model: FamilyModel) -> None:
     params = model.params
     x = model.variable
-    # the gradient and Hessian serve Newton whatever happens below
-    grad = [sympy.diff(model.log_density, p) for p in params]
-    model._grad = [lambdify([x, *params], g) for g in grad]
+    # the symbolic work (diff, solve) is cached on disk; lambdifying is left to do
+    derived = cached(
+        "estimation.mle",
+        _model_inputs(model),
+        lambda: _mle_derivation(model.log_density, x, params),
+        code=[__file__],
+    )
+    if derived["stats"] is None:
+        return
+    m, stats = _mle_symbols(len(derived["stats"]))
+    for exprs in derived["solutions"]:
+        model._closed.append(lambdify([m, *stats], sympy.Tuple(*exprs)))
+        model.closed_form.append({p.name: str(e) for p, e in zip(params, exprs, strict=True)})
+    model._stats = [lambdify([x], f) for f in derived["stats"]]
+
+
+def _mle_symbols(k: int) -> tuple[sympy.Symbol, list[sympy.Symbol]]:
+    """The sample size ``m`` and the sufficient statistics ``S0 … S{k-1}`` of the closed forms."""
+    return sympy.Symbol("m", positive=True), [sympy.Symbol(f"S{i}", real=True) for i in range(k)]
+
+
+def _model_inputs(model: FamilyModel) -> list[str]:
+    """What the symbolic MLE work depends on, as text for the cache key."""
+    return [
+        sympy.srepr(model.log_density),
+        sympy.srepr(model.variable),
+        sympy.srepr(sympy.Tuple(*model.params)),
+    ]
+
+
+def _derivatives(
+    log_density: sympy.Expr, params: tuple[sympy.Symbol, ...]
+) -> tuple[list[sympy.Expr], list[list[sympy.Expr]]]:
+    """The gradient and Hessian of the log-density, for Newton."""
+    grad = [sympy.diff(log_density, p) for p in params]
     # DiracDelta (from Abs, Heaviside) is zero almost everywhere; numpy cannot evaluate it
     hess = [
         [sympy.diff(g, q).replace(sympy.DiracDelta, lambda *a: sympy.S.Zero) for q in params]
         for g in grad
     ]
-    model._hess = [[lambdify([x, *params], h) for h in row] for row in hess]  # type: ignore[assignment]
+    return grad, hess
 
-    split = _sufficient_split(model.log_density, x, params)
+
+def _mle_derivation(
+    log_density: sympy.Expr, x: sympy.Symbol, params: tuple[sympy.Symbol, ...]
+) -> dict[str, Any]:
+    """The closed-form part of the MLE: the score equations solved in sufficient statistics.
+
+    ``stats`` are the ``f_k`` of the sufficient split (None: no closed form, Newton's job);
+    each of ``solutions`` gives every parameter in ``m`` and ``S0 … S{k-1}``.
+    """
+    out: dict[str, Any] = {"stats": None, "solutions": []}
+    split = _sufficient_split(log_density, x, params)
     if split is None or len(params) > 3:
-        return
-    m = sympy.Symbol("m", positive=True)
-    stats = [sympy.Symbol(f"S{i}", real=True) for i in range(len(split))]
+        return out
+    m, stats = _mle_symbols(len(split))
     total = sympy.Add(
-        *(
-            (m if sympy.simplify(f - 1) == 0 else s) * g
-            for s, (f, g) in zip(stats, split, strict=True)
-        )
+        *((m if _is_one(f) else s) * g for s, (f, g) in zip(stats, split, strict=True))
     )
     try:
         solutions = sympy.solve([sympy.diff(total, p) for p in params], list(params), dict=True)
     except Exception:  # noqa: BLE001 - solve gives up in many ways; Newton takes over
-        return
+        return out
     for sol in solutions:
         if not all(p in sol for p in params):
             continue
         exprs = [sol[p] for p in params]
         if any(e.has(*params) for e in exprs):
             continue
-        model._closed.append(lambdify([m, *stats], sympy.Tuple(*exprs)))
-        model.closed_form.append({p.name: str(sol[p]) for p in params})
-    model._stats = [lambdify([x], f) for f, _ in split]
+        out["solutions"].append(exprs)
+    out["stats"] = [f for f, _ in split]
+    return out
+
+
+def _is_one(f: sympy.Expr) -> bool:
+    """``f == 1``; ``simplify`` only for constants that are not literally 1 (it is slow)."""
+    if f == 1:
+        return True
+    return not f.free_symbols and sympy.simplify(f - 1) == 0
 
 
 def _sufficient_split(
