@@ -6,9 +6,12 @@ whole file runs in well under a minute. Time assertions are generous on purpose.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import signal
 import socket
+import subprocess
 import sys
 import textwrap
 import threading
@@ -167,6 +170,213 @@ def test_cpu_limit_per_hand_in(tmp_path):
         report = sb.run(path, probes)
     messages = [o.error.message for o in report.outcomes.values()]
     assert any("CPU time" in m for m in messages), messages
+
+
+# ------------------------------------------------------------------ time under load
+# Time limits are CPU-time limits: a probe times out when it used its limit in CPU seconds,
+# or when wall_factor (4) times the limit passed on the wall clock (sleeping, waiting).
+LOOPS = """
+import signal, time
+
+def spin():
+    while True:
+        pass
+
+def stubborn():
+    # defeats both in-process alarms: only the grader's own CPU measurement stops it
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    signal.signal(signal.SIGPROF, signal.SIG_IGN)
+    while True:
+        pass
+
+def nap():
+    time.sleep(5)
+
+def stubborn_nap():
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    time.sleep(60)
+
+def work(seconds):
+    # needs exactly this much CPU time, however long that takes on the wall clock
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return "done"
+"""
+
+
+@pytest.mark.parametrize("name", ["spin", "stubborn"])
+def test_endless_cpu_loop_times_out_after_its_cpu_limit_not_the_wall_cap(tmp_path, name):
+    # wall_factor 8: an endless loop that got even a third of a core is stopped by its CPU
+    # use long before the wall cap (8 s), and says so
+    limits = dataclasses.replace(FAST, wall_factor=8.0)
+    path = write(tmp_path, LOOPS)
+    with Sandbox(limits=limits) as sb:
+        sb.run(path, [call("work", 0.0)])  # the fork server is up: time the probe alone
+        started = time.monotonic()
+        report = sb.run(path, [call(name, timeout=1.0), call("work", 0.0)])
+        elapsed = time.monotonic() - started
+    err = report.outcomes[name].error
+    assert err is not None and err.kind == "timeout", err
+    assert err.message == "took longer than 1 s of CPU time", err
+    assert elapsed < 4.0, elapsed  # 1 s of CPU (+ 0.5 s grace), far from 8 s
+    assert report.outcomes["work"].value == "done"
+
+
+@pytest.mark.parametrize("name", ["nap", "stubborn_nap"])
+def test_sleep_times_out_at_the_wall_cap(sandbox, tmp_path, name):
+    path = write(tmp_path, LOOPS)
+    sandbox.run(path, [call("work", 0.0)])
+    started = time.monotonic()
+    report = sandbox.run(path, [call(name, timeout=1.0), call("work", 0.0)])
+    elapsed = time.monotonic() - started
+    err = report.outcomes[name].error
+    assert err is not None and err.kind == "timeout", err
+    assert err.message.startswith("took longer than 1 s: still not done after 4 s"), err
+    # sleeping uses no CPU time: waited for 4 x 1 s (+ grace when the alarm is ignored)
+    assert 3.9 <= elapsed < 4.0 + FAST.grace + 2.5, elapsed
+    assert report.outcomes["work"].value == "done"
+
+
+def test_sleep_at_import_times_out_at_the_wall_cap(sandbox, tmp_path):
+    path = write(tmp_path, "import time\ntime.sleep(3600)\n")
+    limits = dataclasses.replace(FAST, import_timeout=0.5)
+    started = time.monotonic()
+    report = sandbox.run(path, [call("f")], limits=limits)
+    elapsed = time.monotonic() - started
+    err = report.import_error
+    assert err is not None and err.kind == "timeout", err
+    assert err.message.startswith("importing the hand-in took longer than 0.5 s: still not")
+    assert 1.9 <= elapsed < 2.0 + FAST.grace + 2.5, elapsed
+
+
+class _Load:
+    """``n`` busy-looping processes, each in its own session (so that the scheduler's
+    per-session groups do not shelter the sandboxed child from them), with a measure of the
+    CPU share each got: the sandboxed child competes on the same terms."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> _Load:
+        for _ in range(self.n):
+            self.procs.append(
+                subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            )
+        time.sleep(0.3)
+        self.started = time.monotonic()
+        self.cpu0 = self._cpu()
+        return self
+
+    def _cpu(self) -> float:
+        from grader.sandbox.runner import process_tree_cpu
+
+        return sum(process_tree_cpu(p.pid) or 0.0 for p in self.procs)
+
+    def share(self) -> float:
+        """The mean share of one core each busy process got since the start."""
+        return (self._cpu() - self.cpu0) / (time.monotonic() - self.started) / self.n
+
+    def __exit__(self, *exc: object) -> None:
+        for p in self.procs:
+            with contextlib.suppress(OSError):
+                p.kill()
+        for p in self.procs:
+            p.wait()
+
+
+def test_correct_answer_is_not_a_timeout_on_a_loaded_machine(tmp_path):
+    """A probe needing 1.5 s of CPU with a 2 s limit, on a machine with 2 busy processes per
+    core: it takes ~5 s on the wall clock (the old wall limit of 2.5 s failed it) and passes.
+    The import (0.4 s of CPU, limit 1 s) passes too."""
+    path = write(
+        tmp_path,
+        LOOPS + "\nstarted = time.process_time()\n"
+        "while time.process_time() - started < 0.4:\n    pass\n",
+    )
+    limits = dataclasses.replace(FAST, import_timeout=1.0)
+    n = 2 * (os.cpu_count() or 1)
+    with Sandbox(limits=limits) as sb:
+        sb.run(write(tmp_path, GOOD, "warm.py"), [call("double", 1)])
+        with _Load(min(n, 16)) as load:
+            started = time.monotonic()
+            report = sb.run(path, [call("work", 1.5, timeout=2.0)])
+            elapsed = time.monotonic() - started
+            share = load.share()
+    outcome = report.outcomes["work"]
+    if not outcome.ok and outcome.error.kind == "timeout" and share < 1.5 / (4 * 2.0 + 0.5):
+        # the machine was busier than our load alone: a process got less than a sixth of a
+        # core, so 1.5 s of CPU could not fit into the 8 s wall cap (by design)
+        pytest.skip(f"machine too busy: each process got {share:.0%} of a core ({elapsed:.1f} s)")
+    assert report.import_error is None, (report.import_error, share, elapsed)
+    assert outcome.ok and outcome.value == "done", (outcome.error, share, elapsed)
+
+
+def test_await_rule_cpu_or_wall_cap():
+    """The grader's own rule, with a child that never answers and a scripted CPU clock:
+    stopped at limit + grace CPU seconds, or at wall_factor x limit + grace on the clock."""
+    from grader.sandbox.runner import _await, _BaseChild
+
+    class Silent(_BaseChild):
+        def __init__(self, share: float | None) -> None:
+            self.share = share
+            self.t0 = time.monotonic()
+
+        def next_message(self, deadline: float) -> None:
+            time.sleep(max(0.0, deadline - time.monotonic()))
+
+        def cpu_time(self) -> float | None:
+            if self.share is None:
+                return None
+            return 10.0 + self.share * (time.monotonic() - self.t0)
+
+    limits = Limits(grace=0.05, wall_factor=4.0)
+    far = time.monotonic() + 100
+    for share, clock, low, high in [
+        (1.0, "cpu", 0.24, 0.5),  # idle machine: 0.25 s CPU = 0.25 s wall
+        (0.5, "cpu", 0.49, 0.8),  # busy machine: 0.25 s CPU takes 0.5 s, under the cap
+        (0.05, "wall", 0.84, 1.1),  # sleeping (or starved): 4 x 0.2 + 0.05 s
+        (None, "wall", 0.84, 1.1),  # CPU time unknown: the wall cap alone
+    ]:
+        child = Silent(share)
+        started = time.monotonic()
+        msg, got = _await(child, 0.2, started, 10.0, limits, far)
+        elapsed = time.monotonic() - started
+        assert (msg, got) == (None, clock), share
+        assert low <= elapsed < high, (share, elapsed)
+    # the hand-in's total deadline comes first
+    started = time.monotonic()
+    assert _await(Silent(0.0), 0.2, started, 10.0, limits, started + 0.1) == (None, "total")
+
+
+def test_process_tree_cpu_counts_live_descendants():
+    from grader.sandbox.runner import process_tree_cpu
+
+    code = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'while True: pass'])"
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        tree = 0.0
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            tree = process_tree_cpu(proc.pid) or 0.0
+            own = process_tree_cpu_own(proc.pid)
+            if tree - own > 0.3:
+                break
+        # the waiting parent used next to nothing; its busy child is counted
+        assert tree - own > 0.3, (tree, own)
+    finally:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert process_tree_cpu(proc.pid) is None
+
+
+def process_tree_cpu_own(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------ crashes and exits
@@ -410,7 +620,9 @@ def listing(p):
         {
             Path(os.path.realpath(p)).parts[:4]
             for p in (sys.prefix, *sys.path)
-            if p and os.path.isdir(p) and Path(os.path.realpath(p)).parts[:2] == ("/", "tmp")
+            if p
+            and os.path.isdir(p)
+            and Path(os.path.realpath(p)).parts[:2] == ("/", "tmp")
             and len(Path(os.path.realpath(p)).parts) > 3
         }
     )
