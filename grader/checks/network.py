@@ -282,15 +282,20 @@ class NetworkCheck(Check[NetworkSpec]):
 
         A network whose hidden units are all positive cannot tell a forgotten ReLU from a
         right answer: such draws are redrawn (a few times; the most telling one is kept).
+        A softmax without max-subtraction only shows on large logits, which have their own
+        case, so it is not waited for here.
         """
+        telling = [v for v in self.variants if shift or v.settings.softmax != "naive"]
         best: _Case | None = None
-        for _ in range(20):
+        for _ in range(8):
             net, x = solver.random_network(
                 rng, self.activations, self.sizes, square=square, output_shift=shift
             )
             case = self._case(part, label, net, x)
-            applicable = sum(solver.forward(net, x, v.settings) is not None for v in self.variants)
-            if len(case.variants) == applicable:
+            applicable = {
+                v.index for v in telling if solver.forward(net, x, v.settings) is not None
+            }
+            if applicable <= {v.index for v, _ in case.variants}:
                 return case
             if best is None or len(case.variants) > len(best.variants):
                 best = case

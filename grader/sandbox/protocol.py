@@ -193,11 +193,12 @@ def encode_value(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, Fraction):
         return {"$rational": [value.numerator, value.denominator]}
     if isinstance(value, np.ndarray):
-        return {
-            "$array": [encode_value(v, _depth + 1) for v in value.ravel().tolist()],
-            "shape": list(value.shape),
-            "dtype": str(value.dtype),
-        }
+        flat = value.ravel()
+        if flat.dtype.kind in "biuf" and (flat.dtype.kind != "f" or np.isfinite(flat).all()):
+            items = flat.tolist()  # plain numbers: no per-element work
+        else:
+            items = [encode_value(v, _depth + 1) for v in flat.tolist()]
+        return {"$array": items, "shape": list(value.shape), "dtype": str(value.dtype)}
     if isinstance(value, tuple):
         return {"$tuple": [encode_value(v, _depth + 1) for v in value]}
     if isinstance(value, list):

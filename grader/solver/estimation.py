@@ -87,7 +87,7 @@ _NUMERIC_FUNCTIONS: dict[str, Any] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def numpy_namespace() -> types.ModuleType:
     """What ``lambdify(..., modules="numpy")`` evaluates in, without ``from numpy import *``.
 
@@ -185,9 +185,14 @@ class FamilyModel:
         return float(theta[0]) if len(theta) == 1 else tuple(float(t) for t in theta)
 
     def density_arg(self) -> Density:
-        return Density(
-            sympy.sstr(self.density, full_prec=True), self.variable.name, self.param_names
-        )
+        # printed once per family: each hand-in passes it to dozens of probes
+        cached: Density | None = self.__dict__.get("_density_arg")
+        if cached is None:
+            cached = Density(
+                sympy.sstr(self.density, full_prec=True), self.variable.name, self.param_names
+            )
+            self.__dict__["_density_arg"] = cached
+        return cached
 
     def in_domain(self, theta: Sequence[float]) -> bool:
         return all(in_domain(float(t), d) for t, d in zip(theta, self.domains, strict=True))
