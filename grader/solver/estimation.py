@@ -186,13 +186,13 @@ class FamilyModel:
 
     def density_arg(self) -> Density:
         # printed once per family: each hand-in passes it to dozens of probes
-        cached: Density | None = self.__dict__.get("_density_arg")
-        if cached is None:
-            cached = Density(
+        printed: Density | None = self.__dict__.get("_density_arg")
+        if printed is None:
+            printed = Density(
                 sympy.sstr(self.density, full_prec=True), self.variable.name, self.param_names
             )
-            self.__dict__["_density_arg"] = cached
-        return cached
+            self.__dict__["_density_arg"] = printed
+        return printed
 
     def in_domain(self, theta: Sequence[float]) -> bool:
         return all(in_domain(float(t), d) for t, d in zip(theta, self.domains, strict=True))
