@@ -122,7 +122,10 @@ def grade_submission(
     import_error = None
     if report.import_error is not None:
         err = report.import_error
-        import_error = err.message + (f" (line {err.line})" if err.line else "")
+        where = f"line {err.line}"
+        import_error = err.message + (
+            f" ({where})" if err.line and where not in err.message else ""
+        )
     return SubmissionResult(
         submission=path.name,
         sheet=sheet.id,
