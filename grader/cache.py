@@ -32,7 +32,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -229,7 +229,7 @@ def _decode(data: Any) -> Any:
     if isinstance(data, list):
         return [_decode(v) for v in data]
     if isinstance(data, dict) and len(data) == 1:
-        (tag, inner), = data.items()
+        ((tag, inner),) = data.items()
         if tag == "$sympy" and isinstance(inner, str):
             return read_srepr(inner)
         if tag == "$tuple" and isinstance(inner, list):
@@ -247,9 +247,7 @@ def _same(a: Any, b: Any) -> bool:
             type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))  # type: ignore[arg-type]
         )
     if isinstance(a, dict):
-        return (
-            isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-        )
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
 
 
@@ -260,7 +258,7 @@ _STRING_ARGS = {"Symbol": {0}, "Dummy": {0}, "Float": {0}}
 _MAX_LENGTH = 1_000_000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sympy_name(name: str) -> Any:
     """The sympy class or singleton ``name`` stands for, or None if it is not one."""
     if name.startswith("_"):
