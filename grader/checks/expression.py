@@ -9,6 +9,7 @@ says which was done.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -74,9 +75,13 @@ class ExpressionCheck(Check[ExpressionSpec]):
         self.numeric_mistakes = [
             sympy.lambdify(args, e, modules="mpmath") for e in self.mistake_exprs
         ]
-        self.reference_mathml = _mathml(self.reference)
         # Judgement is a pure function of the answer's text: a class repeats answers.
         self._verdicts: dict[str, CheckResult] = {}
+
+    @functools.cached_property
+    def reference_mathml(self) -> str | None:
+        # on first use: MathML printing imports xml.dom, which sheet loading should not pay
+        return _mathml(self.reference)
 
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         lo, hi = self.spec.sample

@@ -28,6 +28,7 @@ from grader.results import CheckResult, Mistake, Plot
 from grader.sandbox.protocol import Outcome, Probe
 from grader.sheet.common import CheckSpec, Model
 from grader.sheet.context import SpecError
+from grader.solver.numpy_functions import lambdify
 
 _RELATION = re.compile(r"^(.*?)(<=|>=|==|=|<|>)(.*)$")
 
@@ -172,9 +173,9 @@ class FunctionCheck(Check[FunctionSpec]):
         return _Property(
             spec=p,
             op=op,
-            applications=tuple(sympy.lambdify(self.x, a, modules="numpy") for a in apps),
-            lhs=sympy.lambdify([self.x, *placeholders], lhs.subs(values_of_f), modules="numpy"),
-            rhs=sympy.lambdify([self.x, *placeholders], rhs.subs(values_of_f), modules="numpy"),
+            applications=tuple(lambdify([self.x], a) for a in apps),
+            lhs=lambdify([self.x, *placeholders], lhs.subs(values_of_f)),
+            rhs=lambdify([self.x, *placeholders], rhs.subs(values_of_f)),
         )
 
     def _parse_relation_side(self, text: str, where, extra, functions) -> sympy.Expr:  # noqa: ANN001

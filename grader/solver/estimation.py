@@ -28,9 +28,7 @@ search takes over. scipy is deliberately not used (it is no dependency).
 from __future__ import annotations
 
 import ast
-import functools
 import math
-import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +40,7 @@ from grader.cache import cached
 from grader.sandbox.protocol import Density
 from grader.sheet.common import Domain, Family
 from grader.sheet.context import SheetContext, SpecError, symbol_for
+from grader.solver.numpy_functions import lambdify
 
 #: numpy ``Generator`` methods a family's ``sample`` may call (scalar-parameter ones).
 SAMPLERS = frozenset(
@@ -53,64 +52,6 @@ SAMPLERS = frozenset(
         "logseries", "zipf", "triangular", "f", "noncentral_chisquare", "power",
     }
 )  # fmt: skip
-
-
-def _vectorize(fn: Callable[[float], float]) -> Callable[[Any], Any]:
-    vec = np.vectorize(fn, otypes=[float])
-
-    def call(x: Any) -> Any:
-        out = vec(np.asarray(x, dtype=float))
-        return out if out.ndim else float(out)
-
-    return call
-
-
-def _safe_gamma(x: float) -> float:
-    try:
-        return math.gamma(x)
-    except (ValueError, OverflowError):
-        return math.inf
-
-
-def _safe_lgamma(x: float) -> float:
-    try:
-        return math.lgamma(x)
-    except (ValueError, OverflowError):
-        return math.inf
-
-
-#: numpy has no gamma/factorial; these keep lambdified densities vectorised without scipy.
-_NUMERIC_FUNCTIONS: dict[str, Any] = {
-    "gamma": _vectorize(_safe_gamma),
-    "loggamma": _vectorize(_safe_lgamma),
-    "factorial": _vectorize(lambda x: _safe_gamma(x + 1.0)),
-}
-
-
-@functools.cache
-def numpy_namespace() -> types.ModuleType:
-    """What ``lambdify(..., modules="numpy")`` evaluates in, without ``from numpy import *``.
-
-    sympy builds its numpy namespace with a star import, and numpy's ``__all__``
-    lists lazily loaded submodules: the first ``modules="numpy"`` lambdify in a
-    process imports ``numpy.testing`` and ``numpy.f2py`` (~70 ms). This module
-    object holds the same names (numpy's public functions already loaded,
-    ``numpy.linalg``'s, sympy's translations ``Heaviside``, ``I``); it is called
-    ``numpy`` so that lambdify still picks its NumPy printer.
-    """
-    import numpy.linalg
-
-    mod = types.ModuleType("numpy")
-    loaded = vars(np)
-    names: dict[str, Any] = {n: loaded[n] for n in np.__all__ if n in loaded}
-    names.update({n: getattr(numpy.linalg, n) for n in numpy.linalg.__all__})
-    names.update(numpy=np, Heaviside=np.heaviside, I=1j)
-    vars(mod).update(names)
-    return mod
-
-
-def lambdify(args: Sequence[sympy.Symbol], expr: sympy.Expr) -> Callable[..., Any]:
-    return sympy.lambdify(list(args), expr, modules=[_NUMERIC_FUNCTIONS, numpy_namespace()])
 
 
 def in_domain(value: float, domain: Domain) -> bool:
