@@ -137,13 +137,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: ANN202
-    from grader.grading import GradeOptions, grade_submission
     from grader.sandbox.runner import warm_up
-    from grader.sheet.loader import load_sheet
 
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
-    warm_up()  # the sandbox boots while the sheet loads
+    warm_up()  # first: the sandbox boots while sympy is imported and the sheet loads
+
+    from grader.grading import GradeOptions, grade_submission
+    from grader.sheet.loader import load_sheet
+
     sheet = load_sheet(sheet_path)
     _say_how_isolated()
     return sheet, grade_submission(sheet, path, options=GradeOptions(visible_only=visible_only))
