@@ -207,9 +207,9 @@ def work(seconds):
 
 @pytest.mark.parametrize("name", ["spin", "stubborn"])
 def test_endless_cpu_loop_times_out_after_its_cpu_limit_not_the_wall_cap(tmp_path, name):
-    # wall_factor 8: an endless loop that got even a third of a core is stopped by its CPU
-    # use long before the wall cap (8 s), and says so
-    limits = dataclasses.replace(FAST, wall_factor=8.0)
+    # wall_factor 10: an endless loop that gets a sixth of a core or more is stopped by its
+    # CPU use before the wall cap (10 s), and says so
+    limits = dataclasses.replace(FAST, wall_factor=10.0)
     path = write(tmp_path, LOOPS)
     with Sandbox(limits=limits) as sb:
         sb.run(path, [call("work", 0.0)])  # the fork server is up: time the probe alone
@@ -219,7 +219,10 @@ def test_endless_cpu_loop_times_out_after_its_cpu_limit_not_the_wall_cap(tmp_pat
     err = report.outcomes[name].error
     assert err is not None and err.kind == "timeout", err
     assert err.message == "took longer than 1 s of CPU time", err
-    assert elapsed < 4.0, elapsed  # 1 s of CPU (+ 0.5 s grace), far from 8 s
+    if os.getloadavg()[0] < (os.cpu_count() or 1):
+        # a machine with a core to spare: 1 s of CPU (+ 0.5 s grace) is about 1.5 s
+        assert elapsed < 4.0, elapsed
+    assert elapsed < 10.0 + FAST.grace + 3.0, elapsed
     assert report.outcomes["work"].value == "done"
 
 
@@ -234,7 +237,7 @@ def test_sleep_times_out_at_the_wall_cap(sandbox, tmp_path, name):
     assert err is not None and err.kind == "timeout", err
     assert err.message.startswith("took longer than 1 s: still not done after 4 s"), err
     # sleeping uses no CPU time: waited for 4 x 1 s (+ grace when the alarm is ignored)
-    assert 3.9 <= elapsed < 4.0 + FAST.grace + 2.5, elapsed
+    assert 3.9 <= elapsed < 4.0 + FAST.grace + 4.0, elapsed
     assert report.outcomes["work"].value == "done"
 
 
@@ -247,7 +250,7 @@ def test_sleep_at_import_times_out_at_the_wall_cap(sandbox, tmp_path):
     err = report.import_error
     assert err is not None and err.kind == "timeout", err
     assert err.message.startswith("importing the hand-in took longer than 0.5 s: still not")
-    assert 1.9 <= elapsed < 2.0 + FAST.grace + 2.5, elapsed
+    assert 1.9 <= elapsed < 2.0 + FAST.grace + 4.0, elapsed
 
 
 class _Load:
@@ -334,10 +337,10 @@ def test_await_rule_cpu_or_wall_cap():
     limits = Limits(grace=0.05, wall_factor=4.0)
     far = time.monotonic() + 100
     for share, clock, low, high in [
-        (1.0, "cpu", 0.24, 0.5),  # idle machine: 0.25 s CPU = 0.25 s wall
-        (0.5, "cpu", 0.49, 0.8),  # busy machine: 0.25 s CPU takes 0.5 s, under the cap
-        (0.05, "wall", 0.84, 1.1),  # sleeping (or starved): 4 x 0.2 + 0.05 s
-        (None, "wall", 0.84, 1.1),  # CPU time unknown: the wall cap alone
+        (1.0, "cpu", 0.24, 0.6),  # idle machine: 0.25 s CPU = 0.25 s wall
+        (0.5, "cpu", 0.49, 0.84),  # busy machine: 0.25 s CPU takes 0.5 s, under the cap
+        (0.05, "wall", 0.84, 1.4),  # sleeping (or starved): 4 x 0.2 + 0.05 s
+        (None, "wall", 0.84, 1.4),  # CPU time unknown: the wall cap alone
     ]:
         child = Silent(share)
         started = time.monotonic()
