@@ -68,7 +68,7 @@ def timeout_message(limit: float, clock: str, factor: float, what: str = "took")
     if clock == "wall":
         return (
             f"{what} longer than {limit:g} s: still not done after {limit * factor:g} s "
-            "on the clock, although it had used less CPU time than that (sleeping or "
+            f"on the clock, having used less than {limit:g} s of CPU time (sleeping or "
             "waiting for something?)"
         )
     if clock == "cpu":
