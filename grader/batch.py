@@ -55,6 +55,10 @@ class BatchResult:
         return sum(not i.reused for i in self.items)
 
 
+#: note on a result the grader could not produce (a bug, a worker that died): not the
+#: hand-in's fault, so it is graded again on the next run instead of being kept
+GRADER_FAILED = "grader-failed"
+
 # Set in each worker (inherited through fork, or by the initializer).
 _SHEET: LoadedSheet | None = None
 
@@ -176,6 +180,8 @@ class BatchPlan:
     def finish(self, path: Path, key: str, result: SubmissionResult) -> None:
         from grader.reports.html import render_report
 
+        if GRADER_FAILED in result.notes:
+            key = ""  # never reused: the next run grades this hand-in again
         html = render_report(result, sheet_title=self.sheet.model.title)
         write_result(self.out_dir / self.stems[path], result, key, html)
         item = BatchItem(path, self.stems[path], result, reused=False)
@@ -243,5 +249,10 @@ def failed_result(sheet: LoadedSheet, path: Path, message: str) -> SubmissionRes
             TaskResult(task.spec.id, task.spec.title, 0.0, task.spec.points, "error", checks)
         )
     return SubmissionResult(
-        path.name, sheet.id, (Author(path.stem),), tuple(tasks), import_error=message
+        path.name,
+        sheet.id,
+        (Author(path.stem),),
+        tuple(tasks),
+        import_error=message,
+        notes=(GRADER_FAILED,),
     )

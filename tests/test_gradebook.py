@@ -87,3 +87,24 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
     # the score the instructor typed is kept, the other row still waits
     again = {(r["submission"], r["score"]) for r in rows(manual)}
     assert again == {("reference.py", "1.5"), ("seed_group.py", "")}
+
+
+def test_a_hand_in_the_grader_failed_on_is_graded_again(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import grader.batch as batch
+    from grader.sheet.loader import load_sheet
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SUBMISSIONS / "reference.py", subs / "reference.py")
+    sheet = load_sheet(SHEET06)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(batch, "grade_submission", broken)
+    first = batch.grade_batch(sheet=sheet, paths=[subs], out_dir=tmp_path / "out", jobs=1)
+    assert first.items[0].result.score == 0
+    assert "the grader failed on this hand-in" in (first.items[0].result.import_error or "")
+    monkeypatch.undo()
+    second = batch.grade_batch(sheet=sheet, paths=[subs], out_dir=tmp_path / "out", jobs=1)
+    assert second.graded == 1 and second.items[0].result.auto_score == 20
