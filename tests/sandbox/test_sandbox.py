@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -622,7 +623,7 @@ def listing(p):
     under_tmp = sorted(
         {
             Path(os.path.realpath(p)).parts[:4]
-            for p in (sys.prefix, *sys.path)
+            for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages())
             if p
             and os.path.isdir(p)
             and Path(os.path.realpath(p)).parts[:2] == ("/", "tmp")
@@ -639,7 +640,10 @@ def listing(p):
     assert report.outcomes["/sandbox"].value == ["hand_in.py"]
     assert report.outcomes["/tmp"].value == roots
     for r in roots:
-        assert report.outcomes["tmp-" + r].value == sorted({p[3] for p in under_tmp if p[2] == r})
+        listing = report.outcomes["tmp-" + r].value
+        assert listing == sorted({p[3] for p in under_tmp if p[2] == r})
+        # a checkout that holds the venv shows none of its own files
+        assert not {"grader", "tests", "exercises", "submissions", "pyproject.toml"} & set(listing)
     assert report.outcomes["/work"].value.startswith("failed")
     assert report.outcomes["/root"].value in ([".pyenv"], [], "failed: PermissionError") or (
         not str(os.path.realpath(os.sys.prefix)).startswith("/root")
