@@ -436,7 +436,8 @@ def _warm(child: Any) -> None:
         expr = sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2 + sympy.tanh(mu) * s
         sympy.sstr(expr, full_prec=True)
         sympy.lambdify([x, mu, s], expr, modules="numpy")(1.0, 2.0, 3.0)
-        sympy.simplify(expr.diff(x))
+        # not simplify (~0.1 s): few hand-ins call it, and the fork server's start-up is on
+        # the path of every `grader check`
         child.encode(expr, child._Budget())
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a requirement
         pass
