@@ -568,6 +568,15 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
                 theta = with_param(grid_mle, self.argmax_index, t)
                 args = (model.density_arg(), grid_data, model.theta_arg(theta))
                 grid_probes.append(self.probe(f"grid{k}", args=args))
+            # Two points a hair either side of the MLE: a function maximised elsewhere (at one
+            # sample, say) can still peak at the grid point nearest the MLE; it cannot have a
+            # local maximum exactly at the MLE.
+            step = self._local_step(model, grid_data, grid_mle, (hi - lo) / max(self.spec.grid, 2))
+            for side, sign in (("below", -1.0), ("above", 1.0)):
+                t = grid_mle[self.argmax_index] + sign * step
+                theta = with_param(grid_mle, self.argmax_index, t)
+                args = (model.density_arg(), grid_data, model.theta_arg(theta))
+                grid_probes.append(self.probe(f"local-{side}", args=args))
         probes = tuple(c.probe for c in cases) + tuple(grid_probes)
 
         def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
@@ -626,6 +635,29 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
                 verdict.matched = [c for c in cands if c.mistake.key.endswith(":underflow")]
         return verdict
 
+    def _local_step(
+        self, model: FamilyModel, data: np.ndarray, mle: tuple[float, ...], spacing: float
+    ) -> float:
+        """The smallest step beside the MLE where the reference dips by 10x the tolerance.
+
+        A right answer, computed to the precision the value check accepts (rtol), then always
+        peaks at the MLE, while one that peaks elsewhere is caught unless its peak is within a
+        step of the MLE.
+        """
+        j = self.argmax_index
+        top = self.reference(model, data, mle)
+        wanted = 10 * self.spec.rtol * (1 + abs(top))
+        step = spacing * 1e-6
+        while step < spacing / 2:
+            dips = [
+                top - self.reference(model, data, with_param(mle, j, mle[j] + sign * step))
+                for sign in (-1.0, 1.0)
+            ]
+            if min(dips) >= wanted:
+                return step
+            step *= 2
+        return spacing / 2
+
     def _judge_argmax(
         self,
         model: FamilyModel,
@@ -640,7 +672,7 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
         ref = np.array([self.reference(model, data, with_param(mle, j, t)) for t in grid])
         title = f"Argmax over {pname}"
         label = f"{model.name} data (m = {len(data)}), {pname} on a grid of {len(grid)} points"
-        given = np.full(len(grid), np.nan)
+        given = np.full(len(probes), np.nan)
         for k, probe in enumerate(probes):
             out = outcomes.get(probe.id)
             if out is None or out.error is not None:
@@ -662,18 +694,31 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
             return Part(
                 self.spec.argmax_weight, title, [Verdict(False, label, note="only NaN came back.")]
             )
-        mine = int(np.nanargmax(np.where(np.isnan(given), -np.inf, given)))
+        on_grid, local = given[: len(grid)], given[len(grid) :]
+        mine = int(np.nanargmax(np.where(np.isnan(on_grid), -np.inf, on_grid)))
         ok = ref[mine] >= ref[best] - 1e-9 * (1 + abs(ref[best]))
-        verdict = Verdict(
-            ok,
-            label,
-            expected=f"{pname} = {mle_text}",
-            given=f"{pname} = {fmt(float(grid[mine]))}",
-            note="" if ok else (
+        at_mle = on_grid[int(np.argmin(np.abs(grid - mle[j])))]
+        # the reference dips by 10x this at the step (see _local_step)
+        peak = bool(np.all(at_mle >= local - self.spec.rtol * (1 + abs(at_mle))))
+        note = ""
+        if not ok:
+            note = (
                 f"your function is largest at {pname} = {fmt(float(grid[mine]))}, but the maximum "
                 f"likelihood estimate is {pname} = {mle_text}: maximising it must give the MLE."
-            ),
-        )  # fmt: skip
+            )
+        elif not peak:
+            note = (
+                f"your function still grows just beside {pname} = {mle_text}, the maximum "
+                "likelihood estimate: its maximum is somewhere else, so maximising it does not "
+                "give the MLE."
+            )
+        if not ok:
+            given_text = f"{pname} = {fmt(float(grid[mine]))}"
+        else:
+            given_text = f"{pname} = {mle_text}" if peak else "a maximum elsewhere"
+        verdict = Verdict(
+            ok and peak, label, expected=f"{pname} = {mle_text}", given=given_text, note=note
+        )
         return Part(self.spec.argmax_weight, title, [verdict], success)
 
 
