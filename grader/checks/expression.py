@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import mpmath
 import numpy as np
 import sympy
 from pydantic import Field
@@ -226,7 +227,7 @@ class ExpressionCheck(Check[ExpressionSpec]):
             xs, note = pts[: len(scalars)], "one number at a time (it does not work on arrays)"
         else:
             return None
-        expected = np.array([float(self.numeric_reference(*row)) for row in xs])
+        expected = _at_points(self.numeric_reference, xs)
         close = np.isclose(ys, expected, rtol=max(self.spec.rtol, 1e-7), atol=1e-12)
         how = (
             f"judged numerically at {len(xs)} points, {note}: "
@@ -241,7 +242,7 @@ class ExpressionCheck(Check[ExpressionSpec]):
         witness = f"at {at} the answer gives {fmt(ys[bad])} and the reference {fmt(expected[bad])}"
         named = []
         for i, f in enumerate(self.numeric_mistakes):
-            alt = np.array([float(f(*row)) for row in xs])
+            alt = _at_points(f, xs)
             if np.allclose(ys, alt, rtol=1e-7, atol=1e-12):
                 named.append(self.mistake(i))
         feedback = [m.message for m in named] or [f"{self.title} gives wrong values."]
@@ -249,6 +250,19 @@ class ExpressionCheck(Check[ExpressionSpec]):
         return self.result(
             fraction=0.0, feedback=feedback, method="numeric", witness=witness, mistakes=named
         )
+
+
+def _at_points(f: Any, xs: np.ndarray) -> np.ndarray:
+    """A lambdified (mpmath) formula at each row of points, at 30 digits: no cancellation
+    in forms such as σ(x) − σ(x)² decides a verdict."""
+    out = []
+    with mpmath.workdps(30):
+        for row in xs:
+            try:
+                out.append(float(f(*(mpmath.mpf(float(v)) for v in row))))
+            except (TypeError, ValueError, ZeroDivisionError):
+                out.append(float("nan"))  # complex or undefined: never equal to a real answer
+    return np.array(out)
 
 
 def _assumptions(domain: Domain) -> dict[str, bool]:
