@@ -102,7 +102,8 @@ def grade_batch_dask(
         return plan.complete()
     own_client = not isinstance(scheduler, distributed.Client)
     try:
-        client = distributed.Client(scheduler) if own_client else scheduler
+        # a distributed.Client either way: not own_client means scheduler is one already
+        client: Any = distributed.Client(scheduler) if own_client else scheduler
     except OSError as exc:
         raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
     try:

@@ -22,6 +22,7 @@ from grader.checks.base import describe_error
 from grader.results import (
     Author,
     CheckResult,
+    Status,
     SubmissionResult,
     TaskResult,
     authors_from,
@@ -174,7 +175,9 @@ def _task_result(
             )
             for c in checks
         ]
-        status = "passed" if score >= max_score - 1e-9 else ("failed" if score <= 0 else "partial")
+        status: Status = (
+            "passed" if score >= max_score - 1e-9 else ("failed" if score <= 0 else "partial")
+        )
         return TaskResult(
             task_id, title, round(score, 6), max_score, status, tuple(checks), manual_answer
         )

@@ -99,7 +99,7 @@ class FunctionCheck(Check[FunctionSpec]):
             raise SpecError("reference", "a function check needs a reference or properties")
         self.properties = [self._property(i, p) for i, p in enumerate(spec.properties)]
         #: mistakes recognised by their values: index -> the mistaken formula, lambdified
-        self.mistake_formulas: dict[int, object] = {}
+        self.mistake_formulas: dict[int, Callable[[object], object]] = {}
         for m, mistake in enumerate(spec.mistakes):
             if mistake.expr is not None:
                 wrong = self.ctx.parse(mistake.expr, ("mistakes", m, "expr"), extra={"x": self.x})
@@ -335,8 +335,8 @@ class FunctionCheck(Check[FunctionSpec]):
                 earned += prop.spec.weight
             else:
                 feedback.append(f"{prop.spec.message} ({detail}).")
-        for i, m in enumerate(self.spec.mistakes):
-            if m.expr is None and m.key in behaviours:
+        for i, sheet_mistake in enumerate(self.spec.mistakes):
+            if sheet_mistake.expr is None and sheet_mistake.key in behaviours:
                 mistakes.append(self.mistake(i))
         if self.spec.strict and behaviours & {"warning", "nonfinite"}:
             detail = "; ".join(dict.fromkeys(warnings)) or "NaN or infinity in the output"

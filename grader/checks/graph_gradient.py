@@ -23,6 +23,7 @@ partial derivatives returned in the wrong order.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,11 @@ def _equivalent(
         return None
 
 
+def _agree(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """Whether ``a - b`` simplifies to zero (slow)."""
+    return bool(sympy.simplify(a - b) == 0)
+
+
 def _number(v: float) -> int | float:
     return int(v) if float(v).is_integer() and abs(v) < 2**53 else float(v)
 
@@ -171,7 +177,7 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             assert backward == g or cached(
                 "graph_gradient.backward_agrees",
                 [sympy.srepr(backward), sympy.srepr(g)],
-                lambda b=backward, g=g: bool(sympy.simplify(b - g) == 0),
+                functools.partial(_agree, backward, g),
                 code=[__file__],
             )
         for key in spec.at:
@@ -181,9 +187,10 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         if missing:
             raise SpecError("at", f"the point gives no value for {', '.join(missing)}")
         self.at = tuple(float(spec.at[x]) for x in spec.inputs)
-        self.expected = self._values(self.ref_fns, self.at)
-        if self.expected is None:
+        expected = self._values(self.ref_fns, self.at)
+        if expected is None:
             raise SpecError("at", "the gradient is not defined (or not real) at this point")
+        self.expected = expected
         for key in spec.sample:
             if key not in spec.inputs:
                 raise SpecError(("sample", key), f"{key} is not an input")

@@ -549,12 +549,12 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
         n = max(len(self.models), len(self.sizes))
         cases: list[_Case] = []
         for i in range(n):
-            model = self.models[i % len(self.models)]
+            fam = self.models[i % len(self.models)]
             m = self.sizes[i % len(self.sizes)]
-            theta = model.random_theta(rng)
-            data = model.sample(rng, theta, m)
-            args = (model.density_arg(), data, model.theta_arg(theta))
-            cases.append(_Case(model, theta, data, self.probe(f"value{i}", args=args)))
+            theta = fam.random_theta(rng)
+            data = fam.sample(rng, theta, m)
+            args = (fam.density_arg(), data, fam.theta_arg(theta))
+            cases.append(_Case(fam, theta, data, self.probe(f"value{i}", args=args)))
         grid_probes: list[Probe] = []
         grid = np.empty(0)
         grid_data = np.empty(0)
@@ -573,8 +573,8 @@ class LikelihoodCheck(Check[LikelihoodSpec]):
             # local maximum exactly at the MLE.
             step = self._local_step(model, grid_data, grid_mle, (hi - lo) / max(self.spec.grid, 2))
             for side, sign in (("below", -1.0), ("above", 1.0)):
-                t = grid_mle[self.argmax_index] + sign * step
-                theta = with_param(grid_mle, self.argmax_index, t)
+                near = grid_mle[self.argmax_index] + sign * step
+                theta = with_param(grid_mle, self.argmax_index, near)
                 args = (model.density_arg(), grid_data, model.theta_arg(theta))
                 grid_probes.append(self.probe(f"local-{side}", args=args))
         probes = tuple(c.probe for c in cases) + tuple(grid_probes)

@@ -23,7 +23,7 @@ standard deviation for the variance) and ``order`` (the items swapped).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -59,6 +59,16 @@ class MleSpec(CheckSpec):
     sizes: list[Annotated[int, Field(ge=1, le=20000)]] = [2, 3, 10, 50]
     rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-6
     atol: Annotated[float, Field(ge=0)] = 1e-9
+
+
+def _root_of_ref(i: int) -> Callable[[Mapping[str, Any]], Any]:
+    """The square root of reference item ``i``."""
+    return lambda n: np.sqrt(n["refs"][i])
+
+
+def _next_ref(i: int) -> Callable[[Mapping[str, Any]], Any]:
+    """The reference item after ``i`` (cyclically): the items in the wrong order."""
+    return lambda n: n["refs"][(i + 1) % len(n["refs"])]
 
 
 class MleCheck(Check[MleSpec]):
@@ -109,7 +119,7 @@ class MleCheck(Check[MleSpec]):
                         "sqrt",
                         f"Item {i + 1} of your answer should be {self.spec.returns[i]}, but it is "
                         "its square root: the standard deviation instead of the variance?",
-                        lambda n, i=i: np.sqrt(n["refs"][i]),
+                        _root_of_ref(i),
                         output=i,
                     )
                 )
@@ -120,7 +130,7 @@ class MleCheck(Check[MleSpec]):
                     Builtin(
                         "order",
                         f"Your items are in the wrong order: return ({order}).",
-                        lambda n, i=i: n["refs"][(i + 1) % len(n["refs"])],
+                        _next_ref(i),
                         output=i,
                     )
                 )
@@ -155,8 +165,9 @@ class MleCheck(Check[MleSpec]):
         label = f"{model.name} data, m = {len(data)}"
         what = f"`{self.spec.name}`"
         if outcome is None or outcome.error is not None:
-            note = describe_error(self.spec.name, outcome.error) if outcome else "no answer"
-            error = outcome.error.kind if outcome and outcome.error else "sandbox"
+            err = outcome.error if outcome is not None else None
+            note = describe_error(self.spec.name, err) if err is not None else "no answer"
+            error = err.kind if err is not None else "sandbox"
             keep = error if error not in ("missing", "not_callable", "bad_value") else None
             return [Verdict(False, label, fmt(tuple(refs)), note=note, error=keep)] * n_out
         value = outcome.value

@@ -489,6 +489,7 @@ class NetworkCheck(Check[NetworkSpec]):
             feedback.append(mistakes["network:hard_coded"].message)
         if wrong and not spec.hidden and (given_v.ok or given_v.error):
             c, v = wrong[0]
+            assert v.given is not None  # every verdict without an error carries the answer
             feedback.append(
                 f"For example, on {c.label} (x = {fmt(c.x, 4)}) `{spec.name}` should return "
                 f"{self._show(c.reference)}, but it returned {self._show(v.given)}."

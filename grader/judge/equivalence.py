@@ -461,7 +461,7 @@ def _screen(
     res = _Screen()
     real_points: list[dict[str, str]] = []
     if not doms:
-        pts = [{}]
+        pts: list[dict[str, str]] = [{}]
     else:
         slow = student.slow or reference.slow
         pts = _points(doms, rng, 6 if slow else 14, _scales(student.expr, reference.expr))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import sympy
@@ -89,7 +90,9 @@ def supported(expr: sympy.Basic) -> bool:
 
 
 
-Fn = Callable[[Mapping[str, object]], object]
+#: an mpmath number, ``mpf`` while real and ``mpc`` once complex (mpmath has no type information)
+Num = Any
+Fn = Callable[[Mapping[str, object]], Num]
 
 
 class _Compiler:
@@ -111,7 +114,7 @@ class _Compiler:
         if e.is_Mul:
             parts = [self.compile(a) for a in e.args]
 
-            def mul(env: Mapping[str, object]) -> object:
+            def mul(env: Mapping[str, object]) -> Num:
                 out = parts[0](env)
                 for p in parts[1:]:
                     out = out * p(env)
@@ -123,7 +126,7 @@ class _Compiler:
         if isinstance(e, sympy.Piecewise):
             branches = [(self.compile(x), self.condition(c)) for x, c in e.args]
 
-            def piecewise(env: Mapping[str, object]) -> object:
+            def piecewise(env: Mapping[str, object]) -> Num:
                 for value, cond in branches:
                     if cond(env):
                         return value(env)
@@ -136,7 +139,7 @@ class _Compiler:
 
     def constant(self, e: sympy.Basic) -> Fn:
         if e in (sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
-            def undefined(env: Mapping[str, object]) -> object:
+            def undefined(env: Mapping[str, object]) -> Num:
                 raise Undefined("infinite")
             return undefined
         if e is sympy.I:
@@ -155,7 +158,7 @@ class _Compiler:
             make = lambda: mpmath.mpf(text)  # noqa: E731
         cache: dict[int, object] = {}
 
-        def const(env: Mapping[str, object]) -> object:
+        def const(env: Mapping[str, object]) -> Num:
             dps = mpmath.mp.dps
             v = cache.get(dps)
             if v is None:
@@ -165,7 +168,7 @@ class _Compiler:
         return const
 
     def add(self, parts: list[Fn]) -> Fn:
-        def add(env: Mapping[str, object]) -> object:
+        def add(env: Mapping[str, object]) -> Num:
             terms = [p(env) for p in parts]
             total = mpmath.fsum(terms)
             scale = mpmath.fsum([abs(t) for t in terms])
@@ -187,7 +190,7 @@ class _Compiler:
         if e.exp.is_Integer:
             n = int(e.exp)
 
-            def ipow(env: Mapping[str, object]) -> object:
+            def ipow(env: Mapping[str, object]) -> Num:
                 b = base(env)
                 if n < 0 and not b:
                     raise Undefined("division by zero")
@@ -198,7 +201,7 @@ class _Compiler:
             return lambda env: mpmath.sqrt(base(env))
         ex = self.compile(e.exp)
 
-        def pow_(env: Mapping[str, object]) -> object:
+        def pow_(env: Mapping[str, object]) -> Num:
             b, x = base(env), ex(env)
             if not b:
                 if _real(x) > 0:
@@ -232,7 +235,9 @@ class _Compiler:
     def function(self, e: sympy.Function) -> Fn:  # noqa: C901 - a dispatcher
         kind = type(e)
         args = [self.compile(a) for a in e.args]
-        a0 = args[0] if args else None
+        if not args:
+            raise Unsupported(kind.__name__)  # every function below takes an argument
+        a0 = args[0]
         if kind in _UNARY:
             f = _UNARY[kind]
             return lambda env: f(a0(env))
@@ -240,7 +245,7 @@ class _Compiler:
             g = _REAL_ONLY[kind]
             return lambda env: g(_real(a0(env)))
         if isinstance(e, sympy.log):
-            def log(env: Mapping[str, object]) -> object:
+            def log(env: Mapping[str, object]) -> Num:
                 v = a0(env)
                 if not v:
                     raise Undefined("log of zero")
@@ -249,14 +254,14 @@ class _Compiler:
         if isinstance(e, sympy.Abs):
             return lambda env: abs(a0(env))
         if isinstance(e, sympy.sign):
-            def sign(env: Mapping[str, object]) -> object:
+            def sign(env: Mapping[str, object]) -> Num:
                 v = a0(env)
                 return mpmath.mpf(0) if not v else v / abs(v)
             return sign
         if isinstance(e, sympy.Heaviside):
             h0 = args[1] if len(args) > 1 else (lambda env: mpmath.mpf(0.5))
 
-            def heaviside(env: Mapping[str, object]) -> object:
+            def heaviside(env: Mapping[str, object]) -> Num:
                 v = _real(a0(env))
                 if not v:
                     return h0(env)
@@ -270,7 +275,7 @@ class _Compiler:
         if isinstance(e, sympy.binomial):
             a1 = args[1]
 
-            def binomial(env: Mapping[str, object]) -> object:
+            def binomial(env: Mapping[str, object]) -> Num:
                 n, k = a0(env), a1(env)
                 for v in (n, k, n - k):
                     # poles of the gamma functions: the limit depends on the direction
@@ -282,7 +287,7 @@ class _Compiler:
         if isinstance(e, sympy.atan2):
             a1 = args[1]
 
-            def atan2(env: Mapping[str, object]) -> object:
+            def atan2(env: Mapping[str, object]) -> Num:
                 y, x = _real(a0(env)), _real(a1(env))
                 if not x and not y:
                     raise Undefined("atan2(0, 0)")
@@ -293,7 +298,7 @@ class _Compiler:
         if isinstance(e, sympy.im):
             return lambda env: mpmath.im(a0(env))
         if isinstance(e, sympy.arg):
-            def arg(env: Mapping[str, object]) -> object:
+            def arg(env: Mapping[str, object]) -> Num:
                 v = a0(env)
                 if not v:
                     raise Undefined("arg(0)")

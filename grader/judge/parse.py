@@ -473,8 +473,11 @@ class _Builder:
     def number(self, name: str, node: ast.Call) -> Any:
         vals: list[Any] = []
         for i, a in enumerate(node.args):
-            literal = isinstance(a, ast.Constant) and isinstance(a.value, str)
-            if literal and name == "Float" and i == 0:
+            # a literal string as Float's first argument (spelled out so that mypy narrows ``a``)
+            if (
+                isinstance(a, ast.Constant) and isinstance(a.value, str)
+                and name == "Float" and i == 0
+            ):
                 if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", a.value):
                     raise self.fail(f"{a.value!r} is not a decimal number", a)
                 vals.append(a.value.strip())

@@ -339,15 +339,15 @@ def render_summary(
         key=lambda r: (min((a.name.casefold() for a in r.authors), default=""), r.submission),
     ):
         by_id = {t.task_id: t for t in r.tasks}
-        cells = []
+        cells: list[dict[str, object] | None] = []
         for tid in task_ids:
-            t = by_id.get(tid)
-            if t is None:
+            task = by_id.get(tid)
+            if task is None:
                 cells.append(None)
                 continue
-            info = STATUS.get(t.status, STATUS["failed"])
+            info = STATUS.get(task.status, STATUS["failed"])
             cells.append(
-                {"info": info, "score": fmt_points(t.score), "max": fmt_points(t.max_score)}
+                {"info": info, "score": fmt_points(task.score), "max": fmt_points(task.max_score)}
             )
         rows.append(
             {

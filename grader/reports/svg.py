@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from markupsafe import Markup
 
@@ -59,7 +60,7 @@ def tick_label(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _finite(v: float | None) -> bool:
+def _finite(v: float | None) -> TypeGuard[float]:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
@@ -100,18 +101,19 @@ def _bands(xs: Sequence[float], differs_at: Sequence[float]) -> list[tuple[float
             if _finite(x)
         }
     )
-    bands: list[tuple[float, float]] = []
-    start = prev = None
+    runs: list[tuple[int, int]] = []  # first and last index into pts of each run
+    start: int | None = None
+    prev = 0
     for i in marked:
         if start is None:
             start = prev = i
         elif i == prev + 1:
             prev = i
         else:
-            bands.append((start, prev))  # type: ignore[arg-type]
+            runs.append((start, prev))
             start = prev = i
     if start is not None:
-        bands.append((start, prev))  # type: ignore[arg-type]
+        runs.append((start, prev))
 
     def lo_edge(i: int) -> float:
         return (pts[i] + pts[i - 1]) / 2 if i > 0 else pts[i] - half
@@ -119,14 +121,14 @@ def _bands(xs: Sequence[float], differs_at: Sequence[float]) -> list[tuple[float
     def hi_edge(i: int) -> float:
         return (pts[i] + pts[i + 1]) / 2 if i + 1 < len(pts) else pts[i] + half
 
-    return [(lo_edge(a), hi_edge(b)) for a, b in bands]
+    return [(lo_edge(a), hi_edge(b)) for a, b in runs]
 
 
 def _y_range(
     reference: Sequence[float | None], given: Sequence[float | None]
 ) -> tuple[float, float]:
-    ref = [float(v) for v in reference if _finite(v)]  # type: ignore[arg-type]
-    giv = [float(v) for v in given if _finite(v)]  # type: ignore[arg-type]
+    ref = [float(v) for v in reference if _finite(v)]
+    giv = [float(v) for v in given if _finite(v)]
     base = ref or giv or [0.0, 1.0]
     lo, hi = min(base), max(base)
     span = hi - lo or max(abs(hi), 1.0)
@@ -158,11 +160,7 @@ def plot_svg(plot: Plot, *, label_given: str = "your answer", ident: str = "plot
         # keep coordinates sane for the renderer; the clip path hides the overshoot
         return min(max(v, -4 * PLOT_HEIGHT), 5 * PLOT_HEIGHT)
 
-    clipped = any(
-        not (y_lo <= float(v) <= y_hi)
-        for v in plot.given
-        if _finite(v)  # type: ignore[arg-type]
-    )
+    clipped = any(not (y_lo <= float(v) <= y_hi) for v in plot.given if _finite(v))
     bands = _bands(plot.xs, plot.differs_at)
     band_rects = [(sx(max(a, x_lo)), sx(min(b, x_hi)) - sx(max(a, x_lo))) for a, b in bands]
     described = "; ".join(f"{tick_label(a)} to {tick_label(b)}" for a, b in bands[:8])

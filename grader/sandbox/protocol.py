@@ -38,7 +38,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -350,9 +350,9 @@ def decode_outcome(message: Mapping[str, Any]) -> Outcome:
     err = message.get("error")
     if not isinstance(err, Mapping):
         raise ProtocolError("answer with neither value nor error")
-    kind = err.get("kind")
-    if kind not in ErrorKind.__args__:  # type: ignore[attr-defined]
-        kind = "exception"
+    kind: ErrorKind = "exception"
+    if err.get("kind") in get_args(ErrorKind):
+        kind = err["kind"]
     line = err.get("line")
     exc_name = err.get("exception")
     return Outcome(

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from grader.sandbox.child import timeout_message
 from grader.sandbox.protocol import (
     MAX_MESSAGE_BYTES,
+    ErrorKind,
     Outcome,
     Probe,
     ProbeError,
@@ -909,7 +910,7 @@ class Sandbox:
             )
         except _ChildDied as died:
             # died while importing: every probe would die the same way, so it is the import's
-            kind = "timeout" if died.error.kind == "timeout" else "import"
+            kind: ErrorKind = "timeout" if died.error.kind == "timeout" else "import"
             raise _Stop(None, None, import_error=ProbeError(kind, died.error.message)) from None
         except (ProtocolError, ValueError, RecursionError):
             err = ProbeError("import", "wrote to the grader's answer channel while being imported")
@@ -1057,7 +1058,7 @@ def _await(
         if now >= wall_cap:
             return None, "wall"
         total = child.cpu_time() if cpu_base is not None else None
-        if total is None:
+        if total is None or cpu_base is None:
             check = wall_cap
             continue
         used = total - cpu_base
@@ -1111,7 +1112,7 @@ def _import_error(msg: dict[str, Any], limits: Limits) -> ProbeError:
     err = msg.get("error")
     err = err if isinstance(err, dict) else {}
     line = err.get("line")
-    kind = "timeout" if err.get("kind") == "timeout" else "import"
+    kind: ErrorKind = "timeout" if err.get("kind") == "timeout" else "import"
     message = str(err.get("message", "the hand-in could not be imported"))[:2000]
     if kind == "timeout":
         clock = "wall" if err.get("clock") == "wall" else "cpu"

@@ -146,9 +146,10 @@ class Zygote:
         signal.set_wakeup_fd(wake_w)
         self.wake_fds = (wake_r, wake_w)
         self.send({"event": "ready", "isolation": self.isolation(), "root": self.base})
+        watched: list[socket.socket | int] = [self.ctl, wake_r]
         while True:
             try:
-                ready, _, _ = select.select([self.ctl, wake_r], [], [])
+                ready, _, _ = select.select(watched, [], [])
             except InterruptedError:
                 continue
             if wake_r in ready:
@@ -373,7 +374,7 @@ class Zygote:
 
 
 def _children_of(ppid: int) -> list[int]:
-    out = []
+    out: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:

@@ -53,6 +53,9 @@ SAMPLERS = frozenset(
     }
 )  # fmt: skip
 
+#: parameter vectors and supports: a tuple or list of numbers, or a 1-d numpy array
+Floats = Sequence[float] | np.ndarray
+
 
 def in_domain(value: float, domain: Domain) -> bool:
     if not math.isfinite(value):
@@ -94,19 +97,19 @@ class FamilyModel:
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
-    def pdf(self, x: Any, theta: Sequence[float]) -> np.ndarray:
+    def pdf(self, x: Any, theta: Floats) -> np.ndarray:
         with np.errstate(all="ignore"):
             return np.asarray(
                 self._pdf(np.asarray(x, dtype=float), *theta), dtype=float
             ) + 0.0 * np.asarray(x, dtype=float)
 
-    def logpdf(self, x: Any, theta: Sequence[float]) -> np.ndarray:
+    def logpdf(self, x: Any, theta: Floats) -> np.ndarray:
         with np.errstate(all="ignore"):
             return np.asarray(
                 self._logpdf(np.asarray(x, dtype=float), *theta), dtype=float
             ) + 0.0 * np.asarray(x, dtype=float)
 
-    def loglik(self, data: np.ndarray, theta: Sequence[float]) -> float:
+    def loglik(self, data: np.ndarray, theta: Floats) -> float:
         return float(np.sum(self.logpdf(data, theta)))
 
     def random_theta(self, rng: np.random.Generator) -> tuple[float, ...]:
@@ -116,12 +119,12 @@ class FamilyModel:
             out.append(float(rng.uniform(lo, hi)))
         return tuple(out)
 
-    def sample(self, rng: np.random.Generator, theta: Sequence[float], m: int) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, theta: Floats, m: int) -> np.ndarray:
         args = [float(a) for a in np.atleast_1d(self._sample_args(*theta))]
         data = getattr(rng, self._sampler)(*args, size=m)
         return np.asarray(data)
 
-    def theta_arg(self, theta: Sequence[float]) -> float | tuple[float, ...]:
+    def theta_arg(self, theta: Floats) -> float | tuple[float, ...]:
         """``theta`` as the student's ``p_model`` takes it: a number for one parameter."""
         return float(theta[0]) if len(theta) == 1 else tuple(float(t) for t in theta)
 
@@ -135,7 +138,7 @@ class FamilyModel:
             self.__dict__["_density_arg"] = printed
         return printed
 
-    def in_domain(self, theta: Sequence[float]) -> bool:
+    def in_domain(self, theta: Floats) -> bool:
         return all(in_domain(float(t), d) for t, d in zip(theta, self.domains, strict=True))
 
     # ----------------------------------------------------------------- MLE
@@ -516,7 +519,7 @@ def _sufficient_split(
     return [(f, g) for f, g in groups.items() if g != 0] or None
 
 
-def empirical(data: np.ndarray, support: Sequence[float]) -> np.ndarray:
+def empirical(data: np.ndarray, support: Floats) -> np.ndarray:
     """The empirical distribution of ``data`` on ``support``."""
     data = np.asarray(data, dtype=float)
     counts = np.array([np.sum(data == s) for s in support], dtype=float)
@@ -528,7 +531,7 @@ def theta_grid(model: FamilyModel, param: str, points: int) -> np.ndarray:
     return np.linspace(lo, hi, points)
 
 
-def with_param(theta: Sequence[float], index: int, value: float) -> tuple[float, ...]:
+def with_param(theta: Floats, index: int, value: float) -> tuple[float, ...]:
     out = list(theta)
     out[index] = float(value)
     return tuple(out)

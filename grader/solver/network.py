@@ -120,7 +120,10 @@ class Settings:
             elif key in ("transpose", "biases"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false")
-                s = replace(s, **{key: value})
+                if key == "transpose":
+                    s = replace(s, transpose=value)
+                else:
+                    s = replace(s, biases=value)
             else:
                 known = "hidden_activation, output_activation, softmax, transpose, biases"
                 raise ValueError(f"unknown variant setting {key!r} (known: {known})")
