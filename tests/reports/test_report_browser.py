@@ -3,7 +3,8 @@ math and plots are drawn, nothing is fetched and the console stays clean.
 
 Needs Debian's ``chromium`` and the ``playwright`` Python package (its own browser
 download is not used); skips when either is missing. Run as a script to refresh the
-README screenshot: ``PYTHONPATH=. python tests/reports/test_report_browser.py docs/screenshot-report.png``.
+README screenshot:
+``PYTHONPATH=. python tests/reports/test_report_browser.py docs/screenshot-report.png``.
 """
 
 from __future__ import annotations
