@@ -618,37 +618,52 @@ def listing(p):
         "/etc/shadow",
     ]
     probes = [call("read", t, pid=f"r{i}") for i, t in enumerate(targets)]
-    # A virtualenv under /tmp (a CI checkout) stays importable: the directories leading to it
-    # are visible, with nothing in them but the way to the interpreter's files.
-    under_tmp = sorted(
-        {
-            Path(os.path.realpath(p)).parts[:4]
-            for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages())
-            if p
-            and os.path.isdir(p)
-            and Path(os.path.realpath(p)).parts[:2] == ("/", "tmp")
-            and len(Path(os.path.realpath(p)).parts) > 3
-        }
-    )
-    roots = sorted({parts[2] for parts in under_tmp})
-    probes += [call("listing", d, pid=d) for d in ("/", "/root", "/sandbox", "/tmp", "/work")]
-    probes += [call("listing", "/tmp/" + r, pid="tmp-" + r) for r in roots]
+    # The interpreter (a venv inside a CI checkout under /tmp or /work, say) stays importable:
+    # every directory on the way to it is visible, holding nothing but the next step of the way.
+    interpreter = [
+        Path(os.path.realpath(p))
+        for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+        if p and os.path.isdir(p)
+    ]
+
+    def way_in(d: str) -> list[str]:
+        n = len(Path(d).parts)
+        return sorted(
+            {
+                ip.parts[n]
+                for ip in interpreter
+                if ip.parts[:n] == Path(d).parts and len(ip.parts) > n
+            }
+        )
+
+    def bound(d: Path) -> bool:  # the interpreter's directories are visible whole
+        return any(d.parts[: len(ip.parts)] == ip.parts for ip in interpreter)
+
+    on_the_way = {
+        str(Path(*ip.parts[:k]))
+        for ip in interpreter
+        if len(ip.parts) > 2 and ip.parts[1] in ("tmp", "work", "home", "root")
+        for k in range(2, len(ip.parts))
+        if not bound(Path(*ip.parts[:k]))
+    }
+    listed = sorted({"/tmp", "/work", "/home", "/root"} | on_the_way)
+    probes += [call("listing", d, pid=d) for d in ("/", "/sandbox", *listed)]
     report = sandbox.run(path, probes)
     for i, target in enumerate(targets):
         value = report.outcomes[f"r{i}"].value
         assert isinstance(value, str) and value.startswith("failed"), (target, value)
     assert report.outcomes["/sandbox"].value == ["hand_in.py"]
-    assert report.outcomes["/tmp"].value == roots
-    for r in roots:
-        listing = report.outcomes["tmp-" + r].value
-        assert listing == sorted({p[3] for p in under_tmp if p[2] == r})
-        # a checkout that holds the venv shows none of its own files
-        assert not {"grader", "tests", "exercises", "submissions", "pyproject.toml"} & set(listing)
-    assert report.outcomes["/work"].value.startswith("failed")
-    assert report.outcomes["/root"].value in ([".pyenv"], [], "failed: PermissionError") or (
-        not str(os.path.realpath(os.sys.prefix)).startswith("/root")
-    )
-    assert "home" not in report.outcomes["/"].value
+    for d in listed:
+        got, expected = report.outcomes[d].value, way_in(d)
+        if expected or d == "/tmp":  # /tmp is always there: a fresh, empty tmpfs
+            assert got == expected or (d == "/root" and got == "failed: PermissionError"), d
+        else:
+            assert got == [] or (isinstance(got, str) and got.startswith("failed")), (d, got)
+        if isinstance(got, list):
+            # a checkout holding the venv shows none of its own files
+            assert not {"grader", "tests", "exercises", "submissions", "pyproject.toml"} & set(got)
+    if "home" not in way_in("/"):
+        assert "home" not in report.outcomes["/"].value
 
 
 @needs_full
