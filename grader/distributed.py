@@ -25,6 +25,7 @@ dask is optional: ``pip install 'grader[dask]'``.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import shutil
@@ -107,8 +108,9 @@ def grade_batch_dask(
     except OSError as exc:
         raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
     try:
-        blob = SheetBlob(sheet.path.name, sheet.path.read_bytes(), sheet.digest)
-        if blob.digest != sheet.digest:
+        data = sheet.path.read_bytes()
+        blob = SheetBlob(sheet.path.name, data, hashlib.sha256(data).hexdigest())
+        if blob.digest != sheet.digest:  # the file was edited after it was loaded
             raise UsageError(f"{sheet.path} changed while grading; run again")
         [sheet_future] = client.scatter([blob], broadcast=True, hash=False)
         batch_id = uuid.uuid4().hex[:8]
