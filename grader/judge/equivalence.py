@@ -170,8 +170,13 @@ class _Dom:
             if spec not in ("real", "positive", "nonnegative", "integer", "positive_integer"):
                 raise ValueError(f"unknown domain {spec!r}")
             return _Dom(spec)
-        lo, hi = (float(sympy.sympify(v)) if not isinstance(v, (int, float)) else float(v)
-                  for v in spec)
+        # bounds may be numbers, sympy numbers (oo) or text ("-oo", "pi/2"): text goes through
+        # the safe parser, never sympify's eval
+        lo, hi = (
+            float(v) if isinstance(v, (int, float))
+            else float(parse_expression(v) if isinstance(v, str) else sympy.sympify(v))
+            for v in spec
+        )
         if not lo < hi:
             raise ValueError(f"empty interval {spec!r}")
         if lo == -math.inf and hi == math.inf:
