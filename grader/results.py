@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -201,10 +200,6 @@ def task_status(checks: Sequence[CheckResult], score: float, max_score: float) -
     if score <= 1e-9:
         return "failed"
     return "partial"
-
-
-def dumps(result: SubmissionResult) -> str:
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False)
 
 
 def authors_from(value: Any, fallback: str) -> tuple[Author, ...]:

@@ -157,16 +157,6 @@ def describe_error(name: str, err: ProbeError) -> str:
             return f"{subject} could not be run: {err.message}."
 
 
-def first_error(outcomes: Mapping[str, Outcome], probes: Sequence[Probe]) -> Outcome | None:
-    for p in probes:
-        o = outcomes.get(p.id)
-        if o is None:
-            return Outcome(p.id, error=ProbeError("sandbox", "no answer was received"))
-        if o.error is not None:
-            return o
-    return None
-
-
 def fmt(value: Any, digits: int = 6) -> str:
     """A short, readable form of a number, array or expression for feedback."""
     if isinstance(value, bool):

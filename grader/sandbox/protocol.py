@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal, get_args
@@ -403,7 +403,3 @@ def _without_surrogates(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {_without_surrogates(k): _without_surrogates(v) for k, v in obj.items()}
     return obj
-
-
-def encode_probes(probes: Sequence[Probe]) -> list[dict[str, Any]]:
-    return [p.to_json() for p in probes]

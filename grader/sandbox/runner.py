@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -1176,7 +1176,3 @@ def warm_up() -> None:
 def run_probes(path: Path, probes: Sequence[Probe], *, limits: Limits | None = None) -> RunReport:
     """Run ``probes`` against the hand-in at ``path`` (one-shot, shared fork server)."""
     return _default_sandbox().run(Path(path), probes, limits=limits)
-
-
-def isolation_as_dict(report: IsolationReport) -> dict[str, Any]:
-    return asdict(report)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field, model_validator
 
@@ -66,11 +66,3 @@ class Sheet(Model):
                 raise ValueError(f"task id {t.id} appears twice")
             seen.add(t.id)
         return self
-
-
-def check_kinds() -> list[str]:
-    return sorted(REGISTRY)
-
-
-def dump_schema() -> dict[str, Any]:
-    return Sheet.model_json_schema()
