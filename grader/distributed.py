@@ -25,7 +25,6 @@ dask is optional: ``pip install 'grader[dask]'``.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import os
 import shutil
@@ -56,11 +55,41 @@ INSTALL_HINT = (
 
 @dataclass(frozen=True)
 class SheetBlob:
-    """A sheet as sent to workers: its file's name, bytes and content hash."""
+    """A sheet as sent to workers: its file's name, bytes and content hash, and its
+    reference module (its path relative to the sheet, and its bytes)."""
 
     name: str
     data: bytes
     digest: str
+    reference: tuple[str, bytes] | None = None
+
+    @classmethod
+    def of(cls, sheet: LoadedSheet) -> SheetBlob:
+        from grader.sheet.loader import sheet_digest
+        from grader.sheet.reference import load_reference
+
+        data = sheet.path.read_bytes()
+        ref = sheet.context.reference
+        reference = None
+        if ref is not None and sheet.model.reference is not None:
+            reference = (sheet.model.reference, ref.path.read_bytes())
+            ref = load_reference(ref.path)
+        return cls(sheet.path.name, data, sheet_digest(data, ref), reference)
+
+    def write(self, folder: Path) -> Path:
+        """The sheet's files under ``folder``; returns the sheet's path."""
+        depth = self.reference[0].replace("\\", "/").split("/").count("..") if self.reference else 0
+        home = folder.joinpath(*[f"d{i}" for i in range(depth)], "sheet")
+        home.mkdir(parents=True)
+        path = home / self.name
+        path.write_bytes(self.data)
+        if self.reference is not None:
+            target = (home / self.reference[0]).resolve()
+            if folder.resolve() not in target.parents:
+                raise RuntimeError("the reference module lies outside the sheet's folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.reference[1])
+        return path
 
 
 @dataclass(frozen=True)
@@ -108,9 +137,8 @@ def grade_batch_dask(
     except OSError as exc:
         raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from exc
     try:
-        data = sheet.path.read_bytes()
-        blob = SheetBlob(sheet.path.name, data, hashlib.sha256(data).hexdigest())
-        if blob.digest != sheet.digest:  # the file was edited after it was loaded
+        blob = SheetBlob.of(sheet)
+        if blob.digest != sheet.digest:  # a file was edited after it was loaded
             raise UsageError(f"{sheet.path} changed while grading; run again")
         [sheet_future] = client.scatter([blob], broadcast=True, hash=False)
         batch_id = uuid.uuid4().hex[:8]
@@ -156,9 +184,7 @@ def _worker_sheet(blob: SheetBlob) -> LoadedSheet:
             from grader.sheet.loader import load_sheet
 
             folder = Path(tempfile.mkdtemp(prefix="grader-sheet-", dir=_scratch_dir()))
-            path = folder / blob.name
-            path.write_bytes(blob.data)
-            sheet = load_sheet(path)
+            sheet = load_sheet(blob.write(folder))
             if sheet.digest != blob.digest:  # pragma: no cover - bytes are bytes
                 raise RuntimeError("the sheet arrived changed")
             _sheets[blob.digest] = sheet

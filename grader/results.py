@@ -30,6 +30,35 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class CaseResult:
+    """The verdict on one case of a check: one call of the hand-in, one value, one item.
+
+    Every check kind judges through these, so that scoring, hidden checks, error
+    classification and feedback wording are decided in one place (``grader.checks.verdict``).
+    """
+
+    #: how the case is named in feedback ("random network 2", "x = 3.25")
+    label: str
+    #: the part of the check it belongs to ("given", "random", …)
+    part: str
+    ok: bool
+    #: the case's inputs as shown to the student (empty for hidden checks)
+    inputs: str = ""
+    expected: str | None = None
+    given: str | None = None
+    #: where the answer differs ("entry [1, 0]", "item 2 (var)")
+    where: str | None = None
+    mistake: Mistake | None = None
+    #: the hand-in crashed, timed out or broke a limit on this case
+    error: str | None = None
+    #: a sentence about this case when no values could be compared (error, wrong type)
+    note: str | None = None
+    #: this kind of hand-in cannot answer the case (a written answer has no such value):
+    #: it is not scored, neither right nor wrong
+    unanswerable: bool = False
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The verdict of one check on one hand-in."""
 
@@ -56,6 +85,8 @@ class CheckResult:
     #: the judge could not decide: a person must look
     undetermined: bool = False
     plot: Plot | None = None
+    #: the cases judged (empty for hidden checks)
+    cases: tuple[CaseResult, ...] = ()
 
     def student_view(self) -> CheckResult:
         """What a student may see: hidden checks keep only their score and verdict."""

@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import sympy
 
 import grader.cache as cache
 from grader.checks import taylor
 from grader.sheet.loader import load_sheet
-from grader.solver import estimation
 
 SHEET6 = Path(__file__).resolve().parents[1] / "exercises" / "sheet06.yaml"
-FAMILIES = ("gaussian", "bernoulli", "exponential", "poisson")
 
 
 @pytest.fixture
@@ -31,34 +28,24 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts the expensive solver steps that the cache is meant to spare."""
-    counts = {"mle": 0, "taylor": 0}
-    mle, coefficients = estimation._mle_derivation, taylor._coefficients
-
-    def counted_mle(*a, **k):  # type: ignore[no-untyped-def]
-        counts["mle"] += 1
-        return mle(*a, **k)
+    counts = {"taylor": 0}
+    coefficients = taylor._coefficients
 
     def counted_taylor(*a, **k):  # type: ignore[no-untyped-def]
         counts["taylor"] += 1
         return coefficients(*a, **k)
 
-    monkeypatch.setattr(estimation, "_mle_derivation", counted_mle)
     monkeypatch.setattr(taylor, "_coefficients", counted_taylor)
     return counts
 
 
 def _answers(sheet) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """The reference answers the cache touches: Taylor coefficients, MLEs on fixed data."""
+    """The reference answers the cache touches: Taylor coefficients."""
     out: dict[str, object] = {}
     for task in sheet.tasks:
         for check in task.checks:
             if check.kind == "taylor":
                 out[check.check_id] = [sympy.srepr(c) for c in check.coefficients]
-    rng = np.random.default_rng(2024)
-    for name in FAMILIES:
-        model = estimation.family_model(sheet.context, name)
-        data = model.sample(rng, model.random_theta(rng), 25)
-        out[name] = (model.mle(data), model.closed_form)
     return out
 
 
@@ -68,26 +55,23 @@ def _entries(where: Path) -> list[Path]:
 
 def test_second_load_uses_the_cache(cache_dir: Path, calls: dict[str, int]) -> None:
     first = _answers(load_sheet(SHEET6))
-    assert calls == {"mle": len(FAMILIES), "taylor": 1}
+    assert calls == {"taylor": 1}
     assert _entries(cache_dir), "nothing was written"
     assert all(f.stat().st_size > 0 for f in _entries(cache_dir))
 
     cache.clear_memory()  # as a new process would: only the disk is left
     before = dict(cache.stats)
     second = _answers(load_sheet(SHEET6))
-    assert calls == {"mle": len(FAMILIES), "taylor": 1}, "a warm load recomputed"
+    assert calls == {"taylor": 1}, "a warm load recomputed"
     assert cache.stats["disk"] > before["disk"]
     assert second == first
-    # the gaussian's closed form is there (so the MLE above did not come from Newton)
-    gaussian = estimation.family_model(load_sheet(SHEET6).context, "gaussian")
-    assert gaussian.closed_form and gaussian._closed
 
 
 def test_in_process_memo_never_computes_twice(cache_dir: Path, calls: dict[str, int]) -> None:
     load_sheet(SHEET6)
     disk = cache.stats["disk"]
     load_sheet(SHEET6)  # `grader validate` loads, then grades: nothing is computed again
-    assert calls == {"mle": len(FAMILIES), "taylor": 1}
+    assert calls == {"taylor": 1}
     assert cache.stats["disk"] == disk, "the second load read the disk instead of the memo"
 
 
@@ -121,7 +105,7 @@ def test_corrupt_entries_are_recomputed(cache_dir: Path, calls: dict[str, int]) 
         path.write_text(text)
     cache.clear_memory()
     assert _answers(load_sheet(SHEET6)) == expected
-    assert calls == {"mle": 2 * len(FAMILIES), "taylor": 2}
+    assert calls == {"taylor": 2}
     assert not Path("PWNED").exists()
     # and the entries were rewritten whole
     for path in _entries(cache_dir):
@@ -135,7 +119,7 @@ def test_no_cache_env(
     load_sheet(SHEET6)
     cache.clear_memory()
     load_sheet(SHEET6)
-    assert calls == {"mle": 2 * len(FAMILIES), "taylor": 2}
+    assert calls == {"taylor": 2}
     assert not _entries(cache_dir)
 
 
@@ -149,7 +133,7 @@ def test_unwritable_cache_dir_is_not_fatal(
     cache.clear_memory()
     try:
         sheet = load_sheet(SHEET6)
-        assert calls["mle"] == len(FAMILIES)
+        assert calls["taylor"] == 1
         assert _answers(sheet)
     finally:
         cache.clear_memory()

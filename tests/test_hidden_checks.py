@@ -25,7 +25,7 @@ tasks:
         points: 1
         hidden: true
         reference: "x**2"
-        sample: [-3, 3]
+        args: {x: {real: [-3, 3]}}
         edge: [123456.5]
 """
 

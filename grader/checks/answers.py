@@ -105,10 +105,13 @@ def as_expr(
     functions: Mapping[str, Any] | None = None,
 ) -> sympy.Expr:
     """A sympy expression from an expression string (safe parser) or a number."""
+    from grader.judge.latex import parse_latex_answer
     from grader.judge.parse import ExpressionError, parse_expression
 
     if isinstance(value, Expr):
         try:
+            if "\\" in value.text:
+                return parse_latex_answer(value.text, symbols=symbols, functions=functions)
             return parse_expression(value.text, symbols=symbols, functions=functions)
         except ExpressionError as exc:
             raise WrongType(f"{what} could not be read as an expression: {exc}") from exc

@@ -16,7 +16,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from grader.results import CheckResult, Mistake, Plot
+from grader.checks.format import fmt
+from grader.results import CaseResult, CheckResult, Mistake, Plot
 from grader.sandbox.protocol import Outcome, Probe, ProbeError
 from grader.sheet.common import CheckSpec
 from grader.sheet.context import SheetContext
@@ -83,6 +84,7 @@ class Check(ABC, Generic[SpecT]):
         plot: Plot | None = None,
         expected_mathml: str | None = None,
         given_mathml: str | None = None,
+        cases: Sequence[CaseResult] = (),
     ) -> CheckResult:
         fraction = min(max(fraction, 0.0), 1.0)
         return CheckResult(
@@ -95,7 +97,7 @@ class Check(ABC, Generic[SpecT]):
             feedback=tuple(feedback),
             hidden=self.spec.hidden,
             method=method,
-            expected=None if self.spec.hidden else expected,
+            expected=None if self.spec.hidden or not self.spec.show_expected else expected,
             given=None if self.spec.hidden else given,
             witness=None if self.spec.hidden else witness,
             mistakes=tuple(mistakes),
@@ -104,25 +106,24 @@ class Check(ABC, Generic[SpecT]):
             plot=None if self.spec.hidden else plot,
             expected_mathml=None if self.spec.hidden else expected_mathml,
             given_mathml=None if self.spec.hidden else given_mathml,
+            cases=() if self.spec.hidden else tuple(cases),
         )
 
     def error_result(self, outcome: Outcome, *, what: str | None = None) -> CheckResult:
+        """The verdict when the hand-in gave no answer at all (it raised, timed out, …)."""
+        from grader.checks.verdict import Part, check_verdict
+
         assert outcome.error is not None
         err = outcome.error
-        is_error = err.kind in (
-            "exception",
-            "timeout",
-            "memory",
-            "output",
-            "crashed",
-            "import",
-            "sandbox",
+        case = CaseResult(
+            f"`{what or self.spec.name}`",
+            "answer",
+            False,
+            note=describe_error(what or self.spec.name, err),
+            error=error_kind(err),
+            unanswerable=err.kind == "unanswerable",
         )
-        return self.result(
-            fraction=0.0,
-            feedback=[describe_error(what or self.spec.name, err)],
-            error=err.kind if is_error else None,
-        )
+        return check_verdict(self, [Part("answer", 1.0, "the answer", (case,))], method="")
 
     def mistake(self, index: int) -> Mistake:
         m = self.spec.mistakes[index]
@@ -157,18 +158,15 @@ def describe_error(name: str, err: ProbeError) -> str:
             return f"{subject} could not be run: {err.message}."
 
 
-def fmt(value: Any, digits: int = 6) -> str:
-    """A short, readable form of a number, array or expression for feedback."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.{digits}g}"
-    if isinstance(value, np.ndarray):
-        with np.printoptions(precision=digits, suppress=False, threshold=20, edgeitems=3):
-            return np.array2string(value, separator=", ")
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(fmt(v, digits) for v in value[:20])
-        more = ", …" if len(value) > 20 else ""
-        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
-    text = str(value)
-    return text if len(text) <= 300 else text[:300] + "…"
+#: the hand-in crashed, timed out or broke a limit: the check's status is `error`
+ERROR_KINDS = frozenset(
+    {"exception", "timeout", "memory", "output", "crashed", "import", "sandbox"}
+)
+
+
+def error_kind(err: ProbeError) -> str | None:
+    """The error a failed call counts as, or None when it is a plain wrong answer."""
+    return err.kind if err.kind in ERROR_KINDS else None
+
+
+__all__ = ["Check", "Trial", "describe_error", "error_kind", "fmt"]

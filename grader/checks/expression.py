@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import mpmath
@@ -19,10 +20,12 @@ import sympy
 from pydantic import Field
 
 from grader.checks.answers import WrongType, as_array, as_expr
-from grader.checks.base import Check, Trial, describe_error, fmt
+from grader.checks.base import Check, Trial, describe_error
+from grader.checks.format import fmt, fmt_pair
+from grader.checks.verdict import Part, check_verdict, waiting_result
 from grader.judge.equivalence import Equivalence, equivalent
 from grader.judge.modes import MODES, compare
-from grader.results import CheckResult, Mistake
+from grader.results import CaseResult, CheckResult, Mistake
 from grader.sandbox.protocol import Expr, Outcome, Symbol
 from grader.sheet.common import CheckSpec, Domain
 from grader.sheet.context import SpecError, symbol_for
@@ -142,10 +145,13 @@ class ExpressionCheck(Check[ExpressionSpec]):
         return result
 
     def _judge_symbolic_uncached(self, value: Any) -> CheckResult:
+        label = "your formula"
         try:
             given = as_expr(value, self.symbols, f"`{self.spec.name}`", self.ctx.functions)
         except WrongType as exc:
-            return self.result(fraction=0.0, feedback=[str(exc)], method="symbolic")
+            case = CaseResult(label, "formula", False, note=f"{exc}.")
+            return check_verdict(self, [Part("formula", 1.0, "the formula", (case,))],
+                                 method="symbolic")
         verdict = compare(
             given,
             self.reference,
@@ -153,38 +159,40 @@ class ExpressionCheck(Check[ExpressionSpec]):
             domains=self._domain_names(),
             rtol=self.spec.rtol,
         )
-        shown = dict(
-            method="symbolic",
-            expected=sympy.sstr(self.reference),
-            given=sympy.sstr(given),
-            expected_mathml=self.reference_mathml,
-            given_mathml=_mathml(given),
-        )
-        if verdict.verdict == "equal":
-            return self.result(
-                fraction=1.0,
-                feedback=[f"{self.title} is right: {verdict.method} (judged symbolically)."],
-                **shown,
-            )
+        mathml = dict(expected_mathml=self.reference_mathml, given_mathml=_mathml(given))
+        shown = dict(expected=sympy.sstr(self.reference), given=sympy.sstr(given))
         if verdict.verdict == "undetermined":
-            return self.result(
-                fraction=0.0,
-                feedback=[
-                    f"The grader could not decide whether {self.title} equals the expected formula "
-                    f"({verdict.explanation}); a person will look at it."
-                ],
-                undetermined=True,
-                **shown,
+            reason = (
+                f"The grader could not decide whether {self.title} equals the expected formula "
+                f"({verdict.explanation})"
             )
-        named = self._named_mistakes_symbolic(given)
-        feedback = [m.message for m in named] or [f"{self.title} is not the expected formula."]
-        feedback.append(f"It differs from the expected formula: {verdict.explanation}.")
-        return self.result(
-            fraction=0.0,
-            feedback=feedback,
-            witness=verdict.explanation,
-            mistakes=named,
-            **shown,
+            return waiting_result(self, reason, "symbolic", **shown, **mathml)
+        ok = verdict.verdict == "equal"
+        named = [] if ok else self._named_mistakes_symbolic(given)
+        case = CaseResult(label, "formula", ok, mistake=named[0] if named else None, **shown)
+        if ok:
+            success = f"{self.title} is right: {verdict.method} (judged symbolically)."
+            notes: list[str] = []
+        else:
+            success = None
+            notes = [m.message for m in named[1:]] or (
+                [] if named else [f"{self.title} is not the expected formula."]
+            )
+            notes.append(f"It differs from the expected formula: {verdict.explanation}.")
+        result = check_verdict(
+            self,
+            [Part("formula", 1.0, "the formula", (case,))],
+            method="symbolic",
+            success=success,
+            notes=notes,
+        )
+        if self.spec.hidden:
+            return result
+        return replace(
+            result,
+            witness=None if ok else verdict.explanation,
+            expected_mathml=mathml["expected_mathml"],
+            given_mathml=mathml["given_mathml"],
         )
 
     def _named_mistakes_symbolic(self, given: sympy.Expr) -> list[Mistake]:
@@ -201,55 +209,57 @@ class ExpressionCheck(Check[ExpressionSpec]):
     def _judge_numeric(
         self, pts: np.ndarray, vector: Outcome, scalars: list[Outcome]
     ) -> CheckResult | None:
-        xs: np.ndarray
+        name = f"`{self.spec.name}`"
         if vector.ok:
             try:
-                ys = as_array(vector.value, f"`{self.spec.name}`")
+                ys = as_array(vector.value, name)
             except WrongType as exc:
-                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+                return self._numeric_failure(f"{exc}.")
             if ys.shape != (len(pts),):
-                return self.result(
-                    fraction=0.0,
-                    feedback=[
-                        f"`{self.spec.name}` called on an array of {len(pts)} numbers returned "
-                        f"shape {ys.shape}; it should return one value per input."
-                    ],
-                    method="numeric",
+                return self._numeric_failure(
+                    f"{name} called on an array of {len(pts)} numbers returned shape "
+                    f"{ys.shape}; it should return one value per input."
                 )
             xs, note = pts, "on arrays"
         elif scalars and all(o.ok for o in scalars):
             try:
-                ys = np.array(
-                    [as_array(o.value, f"`{self.spec.name}`").reshape(()) for o in scalars]
-                )
+                ys = np.array([as_array(o.value, name).reshape(()) for o in scalars])
             except (WrongType, ValueError) as exc:
-                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
+                return self._numeric_failure(f"{exc}.")
             xs, note = pts[: len(scalars)], "one number at a time (it does not work on arrays)"
         else:
             return None
         expected = _at_points(self.numeric_reference, xs)
-        close = np.isclose(ys, expected, rtol=max(self.spec.rtol, 1e-7), atol=1e-12)
+        alternatives = [_at_points(f, xs) for f in self.numeric_mistakes]
+        cases = tuple(self._point(xs[k], ys[k], expected[k], [a[k] for a in alternatives])
+                      for k in range(len(xs)))  # fmt: skip
         how = (
             f"judged numerically at {len(xs)} points, {note}: "
             "your function does not accept sympy symbols"
         )
-        if close.all():
-            return self.result(
-                fraction=1.0, feedback=[f"{self.title} is right ({how})."], method="numeric"
-            )
-        bad = int(np.argmin(close))
-        at = ", ".join(f"{a} = {fmt(v, 4)}" for a, v in zip(self.spec.args, xs[bad], strict=True))
-        witness = f"at {at} the answer gives {fmt(ys[bad])} and the reference {fmt(expected[bad])}"
-        named = []
-        for i, f in enumerate(self.numeric_mistakes):
-            alt = _at_points(f, xs)
-            if np.allclose(ys, alt, rtol=1e-7, atol=1e-12):
-                named.append(self.mistake(i))
-        feedback = [m.message for m in named] or [f"{self.title} gives wrong values."]
-        feedback += [f"For example, {witness}.", f"({how}.)"]
-        return self.result(
-            fraction=0.0, feedback=feedback, method="numeric", witness=witness, mistakes=named
+        return check_verdict(
+            self,
+            [Part("points", 1.0, "the points", cases, scoring="all")],
+            method="numeric",
+            success=f"{self.title} is right ({how}).",
+            notes=[f"({how}.)"],
         )
+
+    def _numeric_failure(self, note: str) -> CheckResult:
+        case = CaseResult("the values", "points", False, note=note)
+        return check_verdict(self, [Part("points", 1.0, "the points", (case,))], method="numeric")
+
+    def _point(self, x: np.ndarray, y: float, expected: float, wrong: list[float]) -> CaseResult:
+        label = ", ".join(f"{a} = {fmt(v, 4)}" for a, v in zip(self.spec.args, x, strict=True))
+        ok = bool(np.isclose(y, expected, rtol=max(self.spec.rtol, 1e-7), atol=1e-12))
+        mistake = None
+        if not ok:
+            for i, alt in enumerate(wrong):
+                if np.isclose(y, alt, rtol=1e-7, atol=1e-12):
+                    mistake = self.mistake(i)
+                    break
+        given, exp_text = fmt_pair(y, expected) if not ok else (fmt(y), fmt(expected))
+        return CaseResult(label, "points", ok, expected=exp_text, given=given, mistake=mistake)
 
 
 def _at_points(f: Any, xs: np.ndarray) -> np.ndarray:

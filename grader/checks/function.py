@@ -1,86 +1,93 @@
-"""Kind ``function``: a numeric function against a reference, and its properties.
+"""Kind ``function``: a function of any signature against a reference, case by case.
 
-Values are compared at sampled and edge inputs (vectorised over numpy
-arrays when the sheet asks for it); NaN, infinities and numpy warnings
-(overflow) are caught. Properties are relations in ``f`` written in the
-sheet, such as ``f(x) + f(-x) = 1`` or ``f(x) > 0``: the grader finds every
-application of ``f``, asks the hand-in for those values, and checks the
-relation at each sample. The reference function must satisfy every property
-(``grader validate`` proves the sheet consistent).
+The sheet says how its arguments are drawn (``args:`` generators, with shared ``dims:``), which
+cases are asked (``cases:``: the sheet's given data, chosen inputs, random inputs, variants
+such as logits near 1000, each with a weight), what the right answer is (``reference:``, a
+formula or a function of the sheet's reference module), which mistakes to name, and which
+properties the function must have. Answers may be numbers, vectors, matrices, integers or
+tuples of these (``items:`` scores each item of a tuple on its own).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-import mpmath
 import numpy as np
-import sympy
 from pydantic import Field
 
+from grader.calc import Answers, StudentCall, Tolerance, call_key
 from grader.checks.answers import WrongType, as_array
-from grader.checks.base import Check, Trial, fmt
-from grader.results import CheckResult, Mistake, Plot
-from grader.sandbox.protocol import Outcome, Probe
-from grader.sheet.common import CheckSpec, Model
+from grader.checks.base import Check, Trial, describe_error, error_kind
+from grader.checks.calls import Plan, plan_calls
+from grader.checks.cases import (
+    Case,
+    CaseDrawer,
+    DimSpec,
+    GeneratorSpec,
+    PartSpec,
+    Pool,
+    arg_names,
+    build_pool,
+    part_key,
+    stable_seed,
+)
+from grader.checks.compare import Comparison, compare, same
+from grader.checks.format import fmt
+from grader.checks.plots import plot_of
+from grader.checks.relations import PropertySpec, Relation, build_relation, read
+from grader.checks.solving import Solver, make_evaluator, mistake_rules
+from grader.checks.verdict import Part, check_verdict
+from grader.generators import Generator, Real
+from grader.results import CaseResult, CheckResult, Mistake
+from grader.sandbox.protocol import Density, Outcome
+from grader.sheet.common import CheckSpec
 from grader.sheet.context import SpecError
-from grader.solver.numpy_functions import lambdify
 
-_RELATION = re.compile(r"^(.*?)(<=|>=|==|=|<|>)(.*)$")
-
-
-class PropertySpec(Model):
-    #: a relation in f, e.g. "f(x) + f(-x) = 1", "f(x) > 0", "f(0) = 1/4"
-    holds: str
-    #: where x is sampled; omitted for relations without x
-    over: tuple[float, float] | None = None
-    message: str
-    weight: Annotated[float, Field(gt=0)] = 1.0
-    atol: Annotated[float, Field(ge=0)] = 1e-9
-    samples: Annotated[int, Field(ge=1, le=500)] = 40
+#: a function of one real number, when the sheet says nothing
+_DEFAULT_ARGS: dict[str, Generator] = {"x": Real(real=(-10.0, 10.0))}
 
 
 class FunctionSpec(CheckSpec):
     kind: Literal["function"]
-    #: the reference, a formula in x (may call the sheet's definitions);
-    #: omit it to check properties only
+    #: how each argument is drawn, in the order the function takes them
+    args: dict[str, GeneratorSpec] = Field(default_factory=lambda: _DEFAULT_ARGS.copy())
+    #: sizes shared between arguments: a fixed size, a range [lo, hi], or another's name
+    dims: dict[str, DimSpec] = {}
+    #: a formula in the arguments, or the name of a reference-module function
     reference: str | None = None
-    #: where values are compared
-    sample: tuple[float, float] = (-10.0, 10.0)
-    samples: Annotated[int, Field(ge=1, le=500)] = 40
-    #: inputs that trip naive implementations (overflow, cancellation)
+    #: the parts of the check (default: `samples` random inputs, plus the `edge` inputs)
+    cases: list[PartSpec] = []
+    samples: Annotated[int, Field(ge=0, le=500)] = 8
+    #: shorthand for chosen values of the only argument
     edge: list[float] = []
-    vectorised: bool = True
-    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-7
+    #: the answer is a tuple of these items, each judged (and scored) on its own
+    items: list[str] = []
+    #: "integer": whole numbers, compared exactly; "exact": exact numbers compared exactly
+    answer: Literal["auto", "integer", "exact"] = "auto"
+    rtol: Annotated[float, Field(ge=0, lt=1)] = 1e-7
     atol: Annotated[float, Field(ge=0)] = 1e-12
-    #: share of the points for matching the reference (the rest goes to properties)
-    values_weight: Annotated[float, Field(ge=0)] = 1.0
-    #: numpy warnings (overflow…) and NaN/inf count as wrong
+    #: number-only calls go as one call on arrays (the function must be vectorised)
+    vectorised: bool = False
+    #: numpy warnings (overflow) and NaN/infinity where the reference is finite cost half
     strict: bool = True
     properties: list[PropertySpec] = []
+    #: weight of the values against the properties' weights
+    values_weight: Annotated[float, Field(ge=0)] = 1.0
+    #: draw the answer against the reference on this range (functions of one number)
     plot: tuple[float, float] | None = None
 
 
-@dataclass(frozen=True)
-class _Property:
-    spec: PropertySpec
-    op: str
-    #: the arguments f is applied to, as numpy functions of x
-    applications: tuple[Callable[[np.ndarray], np.ndarray], ...]
-    #: both sides as numpy functions of x and the values of f at each application
-    lhs: Callable[..., np.ndarray]
-    rhs: Callable[..., np.ndarray]
+BEHAVIOURS = ("warning", "nonfinite")
 
 
-#: points per check where the reference is worked out once per sheet (in high precision);
-#: each hand-in is judged at its own random draw from them
-POOL_SIZE = 256
-#: digits for the reference values: no cancellation in forms like σ(x)(1 − σ(x)) at x = 30
-REFERENCE_DIGITS = 30
+@dataclass
+class _Planned:
+    cases: list[Case]
+    relations: list[tuple[Relation, list[Case]]]
+    plot_xs: np.ndarray
+    plan: Plan
 
 
 class FunctionCheck(Check[FunctionSpec]):
@@ -88,328 +95,287 @@ class FunctionCheck(Check[FunctionSpec]):
     Spec = FunctionSpec
 
     def prepare(self) -> None:
-        spec = self.spec
-        self.x = self.ctx.symbol("x")
-        self.f = sympy.Function("f")
-        self.reference = None
+        spec, ctx = self.spec, self.ctx
+        self.names = arg_names(spec.args)
+        self.tolerance = Tolerance(spec.rtol, spec.atol)
+        self.drawer = CaseDrawer(ctx, spec.args, spec.dims, self._parts(), (self.check_id,))
+        self.rules = mistake_rules(ctx, spec.mistakes, self.names, spec.items)
+        self.solver: Solver | None = None
         if spec.reference is not None:
-            expr = self.ctx.parse(spec.reference, "reference", extra={"x": self.x})
-            self.reference = sympy.lambdify(self.x, expr, modules="mpmath")
-        elif spec.values_weight > 0 and not spec.properties:
-            raise SpecError("reference", "a function check needs a reference or properties")
-        self.properties = [self._property(i, p) for i, p in enumerate(spec.properties)]
-        #: mistakes recognised by their values: index -> the mistaken formula, lambdified
-        self.mistake_formulas: dict[int, Callable[[object], object]] = {}
-        for m, mistake in enumerate(spec.mistakes):
-            if mistake.expr is not None:
-                wrong = self.ctx.parse(mistake.expr, ("mistakes", m, "expr"), extra={"x": self.x})
-                self.mistake_formulas[m] = sympy.lambdify(self.x, wrong, modules="mpmath")
-            elif mistake.key not in _BEHAVIOURS:
-                raise SpecError(
-                    ("mistakes", m, "key"),
-                    "a function mistake gives `expr` or names a behaviour: one of "
-                    + ", ".join(_BEHAVIOURS),
-                )
-        if self.reference is not None:
-            for i, prop in enumerate(self.properties):
-                ok, detail = self._holds(prop, self._reference_values, np.random.default_rng(0))
-                if not ok:
-                    raise SpecError(
-                        ("properties", i, "holds"), f"the reference does not satisfy it: {detail}"
-                    )
-        self._prepare_pool()
+            reference = make_evaluator(ctx, spec.reference, "reference", self.names)
+            self.solver = Solver(ctx, reference, self.rules, self.tolerance)
+        elif spec.values_weight > 0:
+            raise SpecError("reference", "a function check needs a `reference` to compare values")
+        student = sorted({*ctx.handin_names, spec.name, "f"})
+        self.relations = [
+            build_relation(
+                ctx, i, p, args=spec.args, dims=spec.dims, student=student,
+                check_id=self.check_id,
+                seed=stable_seed(ctx.seed, self.check_id, "property", i),
+                aliases={"f": spec.name},
+            )
+            for i, p in enumerate(spec.properties)
+        ]  # fmt: skip
+        self._pool: Pool | None = None
+        self._plot: Any = None
+        self._check_properties()
 
-    def _prepare_pool(self) -> None:
-        """The reference (and each mistaken formula) at every point a hand-in may be asked."""
-        seed = int.from_bytes(
-            hashlib.sha256(f"{self.ctx.seed}:{self.check_id}".encode()).digest()[:8], "little"
-        )
-        lo, hi = self.spec.sample
-        self.pool_xs = np.random.default_rng(seed).uniform(lo, hi, POOL_SIZE)
-        self.edge_xs = np.array(self.spec.edge, dtype=float)
-        self.plot_xs = (
-            np.linspace(*self.spec.plot, 161) if self.spec.plot and self.reference else np.zeros(0)
-        )
-        if self.reference is None:
-            self.pool_ref = self.edge_ref = self.plot_ref = np.zeros(0)
-            self.pool_mistakes: dict[int, np.ndarray] = {}
-            self.edge_mistakes: dict[int, np.ndarray] = {}
+    def _check_properties(self) -> None:
+        """The reference must have the properties the sheet asks of the hand-in."""
+        if self.solver is None:
             return
-        self.pool_ref = self._reference_values(self.pool_xs)
-        self.edge_ref = self._reference_values(self.edge_xs)
-        self.plot_ref = self._reference_values(self.plot_xs)
-        self.pool_mistakes = {
-            m: _evaluate_precisely(f, self.pool_xs) for m, f in self.mistake_formulas.items()
-        }
-        self.edge_mistakes = {
-            m: _evaluate_precisely(f, self.edge_xs) for m, f in self.mistake_formulas.items()
-        }
+        solver, names = self.solver, self.names
 
-    def _property(self, i: int, p: PropertySpec) -> _Property:
-        m = _RELATION.match(p.holds.replace("==", "="))
-        if not m:
-            raise SpecError(
-                ("properties", i, "holds"), "write a relation such as `f(x) + f(-x) = 1`"
+        def answer(args: tuple[Any, ...]) -> Any:
+            return solver.reference(self.ctx, dict(zip(names, args, strict=True)))
+
+        for relation in self.relations:
+            detail = relation.violated_by(self.spec.name, answer)
+            if detail is not None:
+                raise SpecError(
+                    ("properties", relation.index, "holds"),
+                    f"the reference does not satisfy it: {detail}",
+                )
+
+    def _parts(self) -> list[PartSpec]:
+        spec = self.spec
+        if spec.cases:
+            if spec.edge:
+                raise SpecError("edge", "with `cases:`, list chosen inputs in a part's `each`")
+            return spec.cases
+        each: dict[str, list[Any]] = {}
+        if spec.edge:
+            if len(arg_names(spec.args)) != 1:
+                raise SpecError("edge", "`edge` lists values of the only argument")
+            each = {arg_names(spec.args)[0]: list(spec.edge)}
+        if not (spec.samples or each):
+            return []
+        # the shorthand's values are one part that counts only when every value is right
+        return [
+            PartSpec(
+                label="input", title="the inputs", count=spec.samples, each=each, scoring="all"
             )
-        left, op, right = m.groups()
-        where = ("properties", i, "holds")
-        functions = {**self.ctx.functions}
-        extra = {"x": self.x}
-        lhs = self._parse_relation_side(left, where, extra, functions)
-        rhs = self._parse_relation_side(right, where, extra, functions)
-        apps = tuple(
-            sorted(
-                {a.args[0] for a in (lhs - rhs).atoms(sympy.Function) if a.func == self.f}, key=str
-            )
-        )
-        if not apps:
-            raise SpecError(where, "the relation does not mention f")
-        if any(a.free_symbols for a in apps) and p.over is None:
-            raise SpecError(
-                ("properties", i, "over"), "give the range `over: [lo, hi]` that x is sampled from"
-            )
-        placeholders = sympy.symbols(f"_f0:{len(apps)}")
-        values_of_f = {self.f(a): ph for a, ph in zip(apps, placeholders, strict=True)}
-        return _Property(
-            spec=p,
-            op=op,
-            applications=tuple(lambdify([self.x], a) for a in apps),
-            lhs=lambdify([self.x, *placeholders], lhs.subs(values_of_f)),
-            rhs=lambdify([self.x, *placeholders], rhs.subs(values_of_f)),
-        )
-
-    def _parse_relation_side(self, text: str, where, extra, functions) -> sympy.Expr:  # noqa: ANN001
-        from grader.judge.parse import ExpressionError, parse_expression
-
-        try:
-            return parse_expression(
-                text.strip(), symbols={**self.ctx.symbols, **extra}, functions={**functions}
-            )
-        except ExpressionError as exc:
-            raise SpecError(where, f"{text.strip()!r} does not parse: {exc}") from exc
-
-    def _reference_values(self, xs: np.ndarray) -> np.ndarray:
-        assert self.reference is not None
-        return _evaluate_precisely(self.reference, xs)
-
-    # --------------------------------------------------------------- trial
-    def _sample(self, rng: np.random.Generator) -> np.ndarray:
-        """This hand-in's draw from the pool (indices), the edge inputs come on top."""
-        return rng.choice(POOL_SIZE, size=min(self.spec.samples, POOL_SIZE), replace=False)
-
-    def _property_points(
-        self, prop: _Property, rng: np.random.Generator
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        if prop.spec.over is None:
-            xs = np.zeros(1)
-        else:
-            lo, hi = prop.spec.over
-            xs = np.concatenate([rng.uniform(lo, hi, prop.spec.samples), [lo, hi]])
-        args = [
-            np.broadcast_to(np.asarray(g(xs), dtype=float), xs.shape).copy()
-            for g in prop.applications
         ]
-        return xs, args
 
+    @property
+    def pool(self) -> Pool:
+        """Every case solved once per sheet, on first use."""
+        if self._pool is None:
+            assert self.solver is not None
+            seed = stable_seed(self.ctx.seed, self.check_id, "cases")
+            self._pool = build_pool(self.drawer, seed, self.solver.solve)
+        return self._pool
+
+    # ------------------------------------------------------------------ trial
     def trial(self, rng: np.random.Generator) -> Trial:
-        if self.spec.values_weight > 0 and self.reference:
-            idx = self._sample(rng)
-            xs = np.concatenate([self.pool_xs[idx], self.edge_xs])
-            expected = np.concatenate([self.pool_ref[idx], self.edge_ref])
-            wrong = {
-                m: np.concatenate([v[idx], self.edge_mistakes[m]])
-                for m, v in self.pool_mistakes.items()
-            }
-        else:
-            xs, expected, wrong = np.zeros(0), np.zeros(0), {}
-        prop_points = [self._property_points(p, rng) for p in self.properties]
-        plot_xs = self.plot_xs
-        # one call of f over every input needed: the answer is looked up per point
-        inputs = np.unique(
-            np.concatenate([xs, plot_xs, *[a for _, args in prop_points for a in args]])
-        )
-        probes: list[Probe] = []
-        if self.spec.vectorised:
-            probes.append(self.probe("all", args=[inputs]))
-        else:
-            probes += [self.probe(f"x{i}", args=[float(v)]) for i, v in enumerate(inputs)]
+        cases = self.pool.choose(rng) if self.solver is not None else []
+        relations = [(r, r.pool.choose(rng)) for r in self.relations]
+        plot_xs = self._plot_reference()[0] if self.spec.plot else np.zeros(0)
+        calls = [self._call(c.values) for c in cases]
+        calls += [StudentCall(self.spec.name, (float(x),)) for x in plot_xs]
+        for relation, rcases in relations:
+            calls += [c for case in rcases for c in relation.calls(case)]
+        plan = plan_calls(self, calls, vectorised=self.spec.vectorised)
+        planned = _Planned(cases, relations, plot_xs, plan)
+        return Trial(plan.probes, lambda outcomes: self._judge(planned, outcomes))
 
-        def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
-            return self._judge(outcomes, probes, inputs, xs, expected, wrong, prop_points, rng)
+    def _call(self, values: Mapping[str, Any]) -> StudentCall:
+        return StudentCall(self.spec.name, tuple(values[n] for n in self.names))
 
-        return Trial(tuple(probes), judge)
+    def _plot_reference(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._plot is None:
+            assert self.spec.plot is not None and self.solver is not None
+            xs = np.linspace(self.spec.plot[0], self.spec.plot[1], 161)
+            name = self.names[0]
+            ref = np.array([_float(self.solver.reference(self.ctx, {name: float(x)})) for x in xs])
+            self._plot = (xs, ref)
+        return self._plot
 
-    def _judge(
-        self,
-        outcomes: Mapping[str, Outcome],
-        probes: Sequence[Probe],
-        inputs: np.ndarray,
-        xs: np.ndarray,
-        expected: np.ndarray,
-        wrong: Mapping[int, np.ndarray],
-        prop_points: list[tuple[np.ndarray, list[np.ndarray]]],
-        rng: np.random.Generator,
-    ) -> CheckResult:
-        name = f"`{self.spec.name}`"
-        warnings: list[str] = []
-        if self.spec.vectorised:
-            out = outcomes[probes[0].id]
-            if not out.ok:
-                return self.error_result(out)
-            try:
-                values = as_array(out.value, f"{name} called on an array")
-            except WrongType as exc:
-                return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
-            if values.shape != inputs.shape:
-                return self.result(
-                    fraction=0.0,
-                    feedback=[
-                        f"{name} called on an array of {inputs.size} numbers returned shape "
-                        f"{values.shape}: it must work elementwise on numpy arrays."
-                    ],
-                    method="numeric",
-                )
-            warnings = list(out.warnings)
-        else:
-            vals = []
-            for p in probes:
-                o = outcomes[p.id]
-                if not o.ok:
-                    return self.error_result(o)
-                try:
-                    vals.append(float(as_array(o.value, name).reshape(())))
-                except (WrongType, ValueError) as exc:
-                    return self.result(fraction=0.0, feedback=[str(exc)], method="numeric")
-                warnings += o.warnings
-            values = np.array(vals)
-        lookup = dict(zip(inputs.tolist(), values.tolist(), strict=True))
+    # ------------------------------------------------------------------ judging
+    def _judge(self, planned: _Planned, outcomes: Mapping[str, Outcome]) -> CheckResult:
+        plan = planned.plan
 
-        def student(points: np.ndarray) -> np.ndarray:
-            return np.array([lookup[v] for v in points.tolist()])
+        def outcome(call: StudentCall) -> Outcome:
+            return plan.outcome(outcomes, call_key(call.name, call.args))
 
-        feedback: list[str] = []
-        mistakes: list[Mistake] = []
-        weights = 0.0
-        earned = 0.0
-        witness = None
-        behaviours: set[str] = set()
-        if self.spec.strict and warnings:
-            behaviours.add("warning")
-        if not np.all(np.isfinite(values)):
-            behaviours.add("nonfinite")
+        own = [outcome(self._call(c.values)) for c in planned.cases]
+        results = [r for c, o in zip(planned.cases, own, strict=True) for r in self._case(c, o)]
+        behaviours = self._behaviours(planned.cases, own, results)
+        parts = self._value_parts(results)
+        answers = Answers(_Outcomes(plan, outcomes), read)
+        for relation, rcases in planned.relations:
+            key = f"property{relation.index}"
+            judged = tuple(relation.judge(c, answers, key) for c in rcases)
+            spec = relation.spec
+            parts.append(Part(key, spec.weight, spec.message, judged, scoring=spec.scoring))
         plot = None
-        if self.reference is not None and self.spec.values_weight > 0:
-            weights += self.spec.values_weight
-            given = student(xs)
-            close = np.isclose(given, expected, rtol=self.spec.rtol, atol=self.spec.atol)
-            if close.all() and not (self.spec.strict and behaviours):
-                earned += self.spec.values_weight
-            elif not close.all():
-                for m, alt in wrong.items():
-                    if np.allclose(given, alt, rtol=self.spec.rtol, atol=self.spec.atol):
-                        mistakes.append(self.mistake(m))
-                bad = int(np.argmin(close))
-                digits = _digits_to_tell_apart(given[bad], expected[bad])
-                witness = (
-                    f"at x = {fmt(xs[bad], 6)} the answer gives {fmt(given[bad], digits)}, "
-                    f"expected {fmt(expected[bad], digits)}"
-                )
-                feedback.append(f"{name} gives wrong values: {witness}.")
-                if xs[bad] in self.spec.edge:
-                    behaviours.add("edge")
-            if self.plot_xs.size:
-                plot_xs, ref_plot = self.plot_xs, self.plot_ref
-                given_plot = student(plot_xs)
-                differs = ~np.isclose(given_plot, ref_plot, rtol=1e-4, atol=1e-6)
-                plot = Plot(
-                    title=f"{self.spec.name}(x) against the reference",
-                    xs=tuple(plot_xs.tolist()),
-                    reference=tuple(_finite(ref_plot)),
-                    given=tuple(_finite(given_plot)),
-                    differs_at=tuple(plot_xs[differs].tolist()),
-                )
-        for prop, (pxs, args) in zip(self.properties, prop_points, strict=True):
-            weights += prop.spec.weight
-            ok, detail = self._holds(prop, student, rng, (pxs, args))
-            if ok:
-                earned += prop.spec.weight
-            else:
-                feedback.append(f"{prop.spec.message} ({detail}).")
-        for i, sheet_mistake in enumerate(self.spec.mistakes):
-            if sheet_mistake.expr is None and sheet_mistake.key in behaviours:
-                mistakes.append(self.mistake(i))
-        if self.spec.strict and behaviours & {"warning", "nonfinite"}:
-            detail = "; ".join(dict.fromkeys(warnings)) or "NaN or infinity in the output"
-            feedback.insert(0, f"{name} must not overflow or produce NaN: {detail}.")
-            earned = min(earned, weights * 0.5)
-        feedback = [m.message for m in mistakes] + feedback
-        fraction = earned / weights if weights else 1.0
-        if fraction >= 1.0:
-            feedback.insert(
-                0, f"{self.title} is right (judged numerically at {inputs.size} points)."
-            )
-        return self.result(
-            fraction=fraction,
-            feedback=feedback,
+        if planned.plot_xs.size:
+            xs, ref = self._plot_reference()
+            given = [outcome(StudentCall(self.spec.name, (float(x),))) for x in xs]
+            plot = plot_of(self.spec.name, xs, ref, given)
+        return check_verdict(
+            self,
+            parts,
             method="numeric",
-            witness=witness,
-            mistakes=mistakes,
+            cap=self._cap(behaviours, own),
             plot=plot,
+            mistakes=self._behaviour_mistakes(behaviours),
         )
 
-    def _holds(self, prop: _Property, values, rng, points=None) -> tuple[bool, str]:  # noqa: ANN001
-        pxs, args = points if points is not None else self._property_points(prop, rng)
-        fvals = [values(a) for a in args]
-        lhs = _evaluate(prop.lhs, pxs, fvals)
-        rhs = _evaluate(prop.rhs, pxs, fvals)
-        tol = prop.spec.atol + 1e-9 * np.abs(rhs)
-        with np.errstate(invalid="ignore"):
-            ok = {
-                "=": np.abs(lhs - rhs) <= tol,
-                "<": lhs < rhs,
-                ">": lhs > rhs,
-                "<=": lhs <= rhs + tol,
-                ">=": lhs >= rhs - tol,
-            }[prop.op]
-        ok = ok & np.isfinite(lhs) & np.isfinite(rhs)
-        if ok.all():
-            return True, ""
-        bad = int(np.argmin(ok))
-        at = f"at x = {fmt(pxs[bad], 6)}: " if prop.spec.over is not None else ""
-        return False, f"{at}{prop.spec.holds} gives {fmt(lhs[bad])} {prop.op} {fmt(rhs[bad])}"
+    def _value_parts(self, results: Sequence[CaseResult]) -> list[Part]:
+        parts = self.drawer.parts
+        total = sum(p.weight for p in parts) or 1.0
+        out = []
+        for i, p in enumerate(parts):
+            key = part_key(i, p)
+            cases = tuple(r for r in results if r.part == key)
+            if cases:
+                weight = self.spec.values_weight * p.weight / total
+                title = p.title or p.label
+                out.append(Part(key, weight, title, cases, p.scoring, given=p.given is not None))
+        return out
+
+    def _case(self, case: Case, outcome: Outcome) -> list[CaseResult]:
+        inputs = _inputs(case.values)
+        base = CaseResult(case.label, case.part, False, inputs)
+        if outcome.error is not None:
+            err = outcome.error
+            if err.kind == "unanswerable":
+                return [_replace(base, unanswerable=True, note=err.message)]
+            return [_replace(base, note=describe_error(self.spec.name, err), error=error_kind(err))]
+        cmp = compare(
+            outcome.value,
+            case.expected,
+            self.tolerance,
+            what=f"`{self.spec.name}`",
+            exact=self.spec.answer == "exact",
+            integer=self.spec.answer == "integer",
+            items=self.spec.items,
+        )
+        if cmp.value is None:
+            mistake = self._mistake_of_shape(case, outcome.value)
+            return [_replace(base, note=cmp.note, expected=cmp.expected_text, mistake=mistake)]
+        if not self.spec.items:
+            return [self._verdict(base, cmp, case, None)]
+        return [self._item(base, cmp, case, i) for i in range(len(self.spec.items))]
+
+    def _verdict(
+        self, base: CaseResult, cmp: Comparison, case: Case, item: int | None
+    ) -> CaseResult:
+        mistake = None if cmp.ok else self._mistake(case, cmp.value, item)
+        return _replace(
+            base,
+            ok=cmp.ok,
+            expected=cmp.expected_text,
+            given=cmp.given_text,
+            where=cmp.where,
+            mistake=mistake,
+        )
+
+    def _item(self, base: CaseResult, cmp: Comparison, case: Case, i: int) -> CaseResult:
+        value, expected = cmp.value[i], case.expected[i]
+        ok, where = same(value, expected, self.tolerance, exact=self.spec.answer == "exact")
+        label = f"{base.label}, {self.spec.items[i]}"
+        item_cmp = Comparison(ok, value, None, where, fmt(expected), fmt(value))
+        return self._verdict(_replace(base, label=label), item_cmp, case, i)
+
+    def _mistake(self, case: Case, value: Any, item: int | None) -> Mistake | None:
+        for index, wrong in case.mistakes.items():
+            rule = self.rules[index]
+            if rule.output is None and item is not None:
+                wrong = _item_of(wrong, item)  # a whole wrong answer, seen item by item
+            elif rule.output != item:
+                continue
+            if wrong is not None and same(value, wrong, self.tolerance)[0]:
+                return self.mistake(index)
+        return None
+
+    def _mistake_of_shape(self, case: Case, raw: Any) -> Mistake | None:
+        """A known mistake with another shape than the answer (one value per sample)."""
+        try:
+            given = as_array(raw)
+        except WrongType:
+            return None
+        for index, wrong in case.mistakes.items():
+            if np.shape(wrong) == given.shape and same(given, wrong, self.tolerance)[0]:
+                return self.mistake(index)
+        return None
+
+    # ------------------------------------------------------------------ behaviours
+    def _behaviours(
+        self, cases: Sequence[Case], own: Sequence[Outcome], results: Sequence[CaseResult]
+    ) -> set[str]:
+        found = set()
+        if any(o.warnings for o in own):
+            found.add("warning")
+        for case, out in zip(cases, own, strict=True):
+            if out.ok and _nonfinite(out.value) and not _nonfinite(case.expected):
+                found.add("nonfinite")
+        return found
+
+    def _cap(self, behaviours: set[str], own: Sequence[Outcome]) -> tuple[float, str] | None:
+        if not (self.spec.strict and behaviours):
+            return None
+        warnings = "; ".join(dict.fromkeys(w for o in own for w in o.warnings))
+        detail = warnings or "NaN or infinity where the right answer is finite"
+        return 0.5, f"`{self.spec.name}` must not overflow or produce NaN: {detail}."
+
+    def _behaviour_mistakes(self, behaviours: set[str]) -> list[Mistake]:
+        return [
+            self.mistake(r.index)
+            for r in self.rules
+            if r.spec.behaviour is not None and r.spec.behaviour in behaviours
+        ]
 
 
-_BEHAVIOURS = ("warning", "nonfinite", "edge")
+class _Outcomes(Mapping[str, Outcome]):
+    """The hand-in's answers by call key, cut out of batched answers where needed."""
+
+    def __init__(self, plan: Plan, outcomes: Mapping[str, Outcome]) -> None:
+        self.plan, self.outcomes = plan, outcomes
+
+    def __getitem__(self, key: str) -> Outcome:
+        return self.plan.outcome(self.outcomes, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plan.slots)
+
+    def __len__(self) -> int:
+        return len(self.plan.slots)
 
 
-def _evaluate(
-    side: Callable[..., np.ndarray], xs: np.ndarray, fvals: list[np.ndarray]
-) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = side(xs, *fvals)
-    return np.broadcast_to(np.asarray(out, dtype=float), xs.shape)
+def _replace(case: CaseResult, **changes: Any) -> CaseResult:
+    from dataclasses import replace
+
+    return replace(case, **changes)
 
 
-def _evaluate_precisely(f: Callable[[object], object], xs: np.ndarray) -> np.ndarray:
-    """A lambdified (mpmath) formula at each point, in high precision, rounded to floats."""
-    with mpmath.workdps(REFERENCE_DIGITS):
-        return np.array([_to_float(f(mpmath.mpf(float(v)))) for v in xs])
+def _inputs(values: Mapping[str, Any]) -> str:
+    shown = []
+    for name, v in values.items():
+        if isinstance(v, Density):
+            shown.append(f"{name} = the density {v.expr}")
+        else:
+            shown.append(f"{name} = {fmt(v, 4)}")
+    return ", ".join(shown)
 
 
-def _to_float(v: object) -> float:
+def _item_of(value: Any, index: int) -> Any:
     try:
-        return float(v)  # type: ignore[arg-type]
+        return value[index]
+    except (TypeError, IndexError, KeyError):
+        return None
+
+
+def _nonfinite(value: Any) -> bool:
+    try:
+        return not bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
     except (TypeError, ValueError):
-        return float("nan")  # complex or undefined: never equal to a real answer
+        return False
 
 
-def _digits_to_tell_apart(a: float, b: float) -> int:
-    """Enough significant digits that two different numbers print differently."""
-    for digits in (6, 9, 12, 17):
-        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
-            return digits
-    return 17
-
-
-def _finite(a: np.ndarray) -> list[float | None]:
-    return [float(v) if np.isfinite(v) else None for v in a]
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")

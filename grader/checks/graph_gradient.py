@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -36,8 +36,9 @@ from pydantic import Field
 from grader.cache import cached
 from grader.checks.answers import WrongType, as_expr, as_float, as_sequence
 from grader.checks.base import Check, Trial, describe_error, fmt
+from grader.checks.verdict import Part, check_verdict
 from grader.judge.equivalence import Equivalence, equivalent
-from grader.results import CheckResult, Mistake
+from grader.results import CaseResult, CheckResult, Mistake
 from grader.sandbox.protocol import Outcome, Probe, Symbol
 from grader.sheet.common import CheckSpec, Model
 from grader.sheet.context import SpecError
@@ -45,7 +46,6 @@ from grader.solver.graph import Graph, GraphError
 
 MISSING_PATH_KEY = "graph_gradient:missing_path"
 SWAPPED_KEY = "graph_gradient:swapped"
-HARD_CODED_KEY = "graph_gradient:hard_coded"
 
 
 class SplitSpec(Model):
@@ -223,17 +223,13 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         for i, m in enumerate(spec.mistakes):
             if m.expr is None:
                 raise SpecError(("mistakes", i), "a graph_gradient mistake needs an `expr:`")
-            if m.output is not None and not 0 <= m.output < len(self.inputs):
-                raise SpecError(
-                    ("mistakes", i, "output"),
-                    f"output must be 0 … {len(self.inputs) - 1} (one per input)",
-                )
-            if m.output not in (None, j):
+            output = self._output_index(i, m.output)
+            if output not in (None, j):
                 continue
             expr = self.graph.substitute(
                 self.ctx.parse(m.expr, ("mistakes", i, "expr"), extra=self.names)
             )
-            if m.output == j and self._same(expr, self.reference[j]):
+            if output == j and self._same(expr, self.reference[j]):
                 raise SpecError(("mistakes", i, "expr"), "this is the right answer, not a mistake")
             out.append(_Alternative(self.mistake(i).key, m.message, expr, self._lambdify(expr)))
         x, o = self.inputs[j], self.spec.output
@@ -247,6 +243,19 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             )
             out.append(_Alternative(MISSING_PATH_KEY, message, total, self._lambdify(total)))
         return out
+
+    def _output_index(self, i: int, output: int | str | None) -> int | None:
+        """A mistake's ``output``: the index of a partial derivative, or its input's name."""
+        if isinstance(output, str):
+            if output not in self.spec.inputs:
+                raise SpecError(("mistakes", i, "output"), f"{output!r} is not an input")
+            return self.spec.inputs.index(output)
+        if output is not None and not 0 <= output < len(self.inputs):
+            raise SpecError(
+                ("mistakes", i, "output"),
+                f"output must be 0 … {len(self.inputs) - 1} (one per input)",
+            )
+        return output
 
     def _same(self, a: sympy.Expr, b: sympy.Expr) -> bool:
         """Numerically equal at a few fixed points (for validating the sheet's mistakes)."""
@@ -350,7 +359,47 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         self, points: list[tuple[float, ...]], ids: list[str], outcomes: Mapping[str, Outcome]
     ) -> CheckResult:
         spec = self.spec
-        n = len(self.inputs)
+        ans = self._answers(points, ids, outcomes)
+        refs = [self._values(self.ref_fns, p) for p in points]
+        domains = {x: self.ctx.domains.get(x, "real") for x in spec.inputs}
+        swapped = self._swapped(ans, points, refs)
+        given_cases, general_cases, notes = [], [], []
+        symbolic_used = []
+        for j in range(len(self.inputs)):
+            given, general, used, more = self._derivative(j, ans, points, refs, domains, swapped)
+            given_cases.append(given)
+            general_cases.append(general)
+            symbolic_used.append(used)
+            notes += more
+        if ans.random_error and not ans.given_error:
+            notes.append(f"At other points: {ans.random_error}")
+        extra = [Mistake(SWAPPED_KEY, swapped)] if swapped else []
+        method = "symbolic" if all(symbolic_used) else "numeric"
+        if ans.given is not None:
+            notes.append(self._how(method, ans, points))
+        split = spec.points_split
+        result = check_verdict(
+            self,
+            [
+                Part("given", split.given, self._point(self.at), tuple(given_cases), given=True),
+                Part("general", split.random, "other points", tuple(general_cases)),
+            ],
+            method=method,
+            success=f"`{spec.name}` returns the right partial derivatives.",
+            notes=notes,
+            mistakes=extra,
+        )
+        return replace(
+            result,
+            expected=None if spec.hidden else fmt(tuple(_number(v) for v in self.expected)),
+            given=None if spec.hidden or ans.given is None
+            else fmt(tuple(_number(v) for v in ans.given)),
+        )
+
+    def _answers(
+        self, points: list[tuple[float, ...]], ids: list[str], outcomes: Mapping[str, Outcome]
+    ) -> _Answers:
+        spec = self.spec
         ans = _Answers()
         ans.given, ans.given_error, ans.error_kind = self._numbers(outcomes.get(ids[0]))
         for k in range(len(points)):
@@ -364,122 +413,83 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             ans.numeric_because = "it gave no numbers either"
         else:
             ans.numeric_because = "the sheet asks for numbers only"
-        refs = [self._values(self.ref_fns, p) for p in points]
-        domains = {x: self.ctx.domains.get(x, "real") for x in spec.inputs}
+        return ans
 
-        feedback: list[str] = []
-        mistakes: dict[str, Mistake] = {}
-        witness: str | None = None
-        given_ok, general_ok, symbolic_used = [False] * n, [False] * n, [False] * n
-        hard_coded: list[str] = []
-        # a swap explains both wrong values: no per-derivative mistakes then
-        swapped = self._swapped(ans, points, refs)
-        if ans.given_error:
-            feedback.append(ans.given_error)
-        for j in range(n):
-            what = self._what(j)
-            if ans.given is not None:
-                given_ok[j] = self._close(ans.given[j], self.expected[j])
-            numeric = [
-                r is not None and v is not None and self._close(v[j], r[j])
-                for v, r in zip(ans.randoms, refs, strict=True)
-            ]
-            verdict = None
-            if ans.exprs is not None:
-                verdict = _equivalent(ans.exprs[j], self.reference[j], domains)
-                symbolic_used[j] = verdict is not None and verdict.verdict != "undetermined"
-            if verdict is not None and verdict.verdict == "equal":
-                general_ok[j] = all(numeric)  # numbers that disagree still count
-            elif verdict is not None and verdict.verdict == "different":
-                general_ok[j] = False
-                if verdict.witness is not None and witness is None:
-                    where = ", ".join(f"{k} = {fmt(v)}" for k, v in verdict.witness.items())
-                    witness = f"{what} differs at {where}"
-            else:
-                general_ok[j] = bool(points) and all(numeric) and given_ok[j]
-            if given_ok[j] and general_ok[j]:
-                continue
-            # name the mistake: the sheet's, a forgotten path, or just the values
-            named = [] if swapped else self._match(j, ans, points)
-            for alt in named:
-                if alt.key not in mistakes:
-                    mistakes[alt.key] = Mistake(alt.key, alt.message)
-            if ans.given is not None and not given_ok[j] and not spec.hidden:
-                feedback.append(
-                    f"{what} at {self._point(self.at)} should be "
-                    f"{fmt(_number(self.expected[j]))}, but yours is "
-                    f"{fmt(_number(ans.given[j]))}."
-                )
-            elif given_ok[j] and not general_ok[j]:
-                example = next(
-                    (
-                        (p, v[j], r[j])
-                        for p, v, r in zip(points, ans.randoms, refs, strict=True)
-                        if v is not None and r is not None and not self._close(v[j], r[j])
-                    ),
-                    None,
-                )
-                if example and not spec.hidden:
-                    p, v, r = example
-                    feedback.append(
-                        f"{what} is right at {self._point(self.at)} but not in "
-                        f"general: at {self._point(p)} it should be {fmt(r)}, but "
-                        f"yours is {fmt(v)}."
-                    )
-                else:
-                    feedback.append(
-                        f"{what} is right at {self._point(self.at)} but not in general."
-                    )
-                if not named:
-                    hard_coded.append(what)
-            feedback.extend(alt.message for alt in named)
-            if not spec.hidden and ans.given is not None and not swapped:
-                feedback.append(f"By the chain rule, {self.graph.explain(self.inputs[j])}.")
-        if ans.random_error and not ans.given_error:
-            feedback.append(f"At other points: {ans.random_error}")
-        if swapped:
-            mistakes[SWAPPED_KEY] = Mistake(SWAPPED_KEY, swapped)
-            feedback.append(swapped)
-        if hard_coded:
-            message = (
-                f"{' and '.join(hard_coded)} only fit{'s' if len(hard_coded) == 1 else ''} "
-                "the given point: is the value hard-coded? Compute it from the arguments."
-            )
-            mistakes[HARD_CODED_KEY] = Mistake(HARD_CODED_KEY, message)
-            feedback.append(message)
-
-        split = spec.points_split
-        total = split.given + split.random
-        fraction = sum(
-            split.given * g + split.random * r for g, r in zip(given_ok, general_ok, strict=True)
-        ) / (n * total)
-        method = "symbolic" if all(symbolic_used) else "numeric"
-        if ans.given is not None:
-            if method == "symbolic":
-                how = (
-                    f"Judged symbolically: `{spec.name}` was called with the symbols "
-                    f"{', '.join(spec.inputs)} and its formulas compared with the derivatives;"
-                    f" the values were checked at {self._point(self.at)}."
-                )
-            else:
-                why = f": {ans.numeric_because}" if ans.numeric_because else ""
-                how = (
-                    f"Judged numerically at {self._point(self.at)} and {len(points)} random "
-                    f"points{why}."
-                )
-            feedback.append(how)
-        if fraction >= 1.0 - 1e-12:
-            feedback.insert(0, f"`{spec.name}` returns the right partial derivatives.")
-        return self.result(
-            fraction=fraction,
-            feedback=feedback,
-            method=method,
-            expected=fmt(tuple(_number(v) for v in self.expected)),
-            given=fmt(tuple(_number(v) for v in ans.given)) if ans.given is not None else None,
-            witness=witness,
-            mistakes=list(mistakes.values()),
-            error=ans.error_kind if fraction < 1.0 else None,
+    def _derivative(
+        self,
+        j: int,
+        ans: _Answers,
+        points: list[tuple[float, ...]],
+        refs: list[list[float] | None],
+        domains: Mapping[str, Any],
+        swapped: str | None,
+    ) -> tuple[CaseResult, CaseResult, bool, list[str]]:
+        """Partial derivative j at the given point and in general, and what to say."""
+        what, at = self._what(j), self._point(self.at)
+        notes: list[str] = []
+        given_ok = ans.given is not None and self._close(ans.given[j], self.expected[j])
+        numeric = [
+            r is not None and v is not None and self._close(v[j], r[j])
+            for v, r in zip(ans.randoms, refs, strict=True)
+        ]
+        verdict = _equivalent(ans.exprs[j], self.reference[j], domains) if ans.exprs else None
+        used = verdict is not None and verdict.verdict != "undetermined"
+        if verdict is not None and verdict.verdict == "equal":
+            general_ok = all(numeric)
+        elif verdict is not None and verdict.verdict == "different":
+            general_ok = False
+        else:
+            general_ok = bool(points) and all(numeric) and given_ok
+        named = [] if swapped or (given_ok and general_ok) else self._match(j, ans, points)
+        mistake = Mistake(named[0].key, named[0].message) if named else None
+        if mistake is not None and ans.given is not None and not self.spec.hidden:
+            notes.append(f"By the chain rule, {self.graph.explain(self.inputs[j])}.")
+        if given_ok and not general_ok and not self.spec.hidden:
+            notes.append(self._not_general(j, ans, points, refs))
+        given = CaseResult(
+            f"{what} at {at}",
+            "given",
+            given_ok,
+            expected=fmt(_number(self.expected[j])),
+            given=None if ans.given is None else fmt(_number(ans.given[j])),
+            mistake=mistake if not given_ok else None,
+            note=ans.given_error,
+            error=ans.error_kind if ans.given_error else None,
         )
+        general = CaseResult(
+            f"{what} in general",
+            "general",
+            general_ok,
+            expected=sympy.sstr(self.reference[j]),
+            given=sympy.sstr(ans.exprs[j]) if ans.exprs else None,
+            mistake=mistake if not general_ok else None,
+            note=ans.given_error or (ans.random_error if not ans.exprs else None),
+            error=ans.error_kind if ans.given_error or ans.random_error else None,
+        )
+        return given, general, used, notes
+
+    def _not_general(
+        self, j: int, ans: _Answers, points: list[tuple[float, ...]], refs: list[list[float] | None]
+    ) -> str:
+        what, at = self._what(j), self._point(self.at)
+        for p, v, r in zip(points, ans.randoms, refs, strict=True):
+            if v is not None and r is not None and not self._close(v[j], r[j]):
+                return (
+                    f"{what} is right at {at} but not in general: at {self._point(p)} it should "
+                    f"be {fmt(r[j])}, but yours is {fmt(v[j])}."
+                )
+        return f"{what} is right at {at} but not in general."
+
+    def _how(self, method: str, ans: _Answers, points: list[tuple[float, ...]]) -> str:
+        spec = self.spec
+        if method == "symbolic":
+            return (
+                f"Judged symbolically: `{spec.name}` was called with the symbols "
+                f"{', '.join(spec.inputs)} and its formulas compared with the derivatives;"
+                f" the values were checked at {self._point(self.at)}."
+            )
+        why = f": {ans.numeric_because}" if ans.numeric_because else ""
+        return f"Judged numerically at {self._point(self.at)} and {len(points)} random points{why}."
 
     def _match(self, j: int, ans: _Answers, points: list[tuple[float, ...]]) -> list[_Alternative]:
         """The alternatives for partial derivative j that the answer matches."""

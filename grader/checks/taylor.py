@@ -8,7 +8,6 @@ derivative instead of derivative/k! is named as that mistake.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import numpy as np
@@ -17,8 +16,9 @@ from pydantic import Field
 
 from grader.cache import cached
 from grader.checks.answers import WrongType, as_exact, as_sequence
-from grader.checks.base import Check, Trial, fmt
-from grader.results import CheckResult, Mistake
+from grader.checks.base import Check, Trial, describe_error, error_kind
+from grader.checks.verdict import Part, check_verdict
+from grader.results import CaseResult, CheckResult, Mistake
 from grader.sandbox.protocol import Outcome
 from grader.sheet.common import CheckSpec
 from grader.sheet.context import SpecError
@@ -59,92 +59,73 @@ class TaylorCheck(Check[TaylorSpec]):
         # a listed mistake is a wrong coefficient, as an expression in `ref` (the right one) and k
         self.mistake_values = []
         for i, m in enumerate(spec.mistakes):
-            if m.value is None:
-                raise SpecError(("mistakes", i, "value"), "give `value`, in terms of `ref` and `k`")
-            wrong = self.ctx.parse(m.value, ("mistakes", i, "value"), extra={"ref": _REF, "k": _K})
+            if m.expr is None:
+                raise SpecError(("mistakes", i, "expr"), "give `expr`, in terms of `ref` and `k`")
+            wrong = self.ctx.parse(m.expr, ("mistakes", i, "expr"), extra={"ref": _REF, "k": _K})
             if wrong.free_symbols - {_REF, _K}:
-                raise SpecError(("mistakes", i, "value"), "may use only `ref` and `k`")
+                raise SpecError(("mistakes", i, "expr"), "may use only `ref` and `k`")
             self.mistake_values.append(wrong)
 
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")
+        return Trial((probe,), lambda outcomes: self._judge(outcomes[probe.id]))
 
-        def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
-            out = outcomes[probe.id]
-            if not out.ok:
-                return self.error_result(out)
-            return self._judge(out.value)
-
-        return Trial((probe,), judge)
-
-    def _judge(self, value: object) -> CheckResult:
+    def _judge(self, outcome: Outcome) -> CheckResult:
         n = self.spec.order + 1
         name = f"`{self.spec.name}`"
+        label = f"the coefficients of x^0 … x^{n - 1}"
+        if outcome.error is not None:
+            err = outcome.error
+            case = CaseResult(label, "all", False, note=describe_error(self.spec.name, err),
+                              error=error_kind(err), unanswerable=err.kind == "unanswerable")
+            return check_verdict(self, [Part("all", 1.0, label, (case,))], method="exact")
         try:
-            items = as_sequence(value, name)
+            items = as_sequence(outcome.value, name)
+            if len(items) < n:
+                raise WrongType(f"{name} should list the {n} coefficients of x^0 … x^{n - 1}; "
+                                f"it has {len(items)}")
         except WrongType as exc:
-            return self.result(fraction=0.0, feedback=[str(exc)], method="exact")
-        expected_text = fmt([sympy.sstr(c) for c in self.coefficients]).replace("'", "")
-        if len(items) < n:
-            return self.result(
-                fraction=0.0,
-                feedback=[
-                    f"{name} should list the {n} coefficients of x^0 … x^{n - 1}; "
-                    f"it has {len(items)}."
-                ],
-                method="exact",
-                expected=expected_text,
-                given=fmt(items),
-            )
-        right = 0
-        feedback: list[str] = []
-        mistakes: list[Mistake] = []
-        given_text = []
-        for k in range(n):
-            try:
-                c = as_exact(items[k], f"the coefficient of x^{k}")
-            except WrongType as exc:
-                feedback.append(str(exc))
-                given_text.append("?")
-                continue
-            given_text.append(sympy.sstr(c))
-            expected = self.coefficients[k]
-            if _same(c, expected, self.spec.rtol):
-                right += 1
-                continue
-            named = [
-                self.mistake(i)
-                for i, wrong in enumerate(self.mistake_values)
-                if _same(c, wrong.subs({_REF: expected, _K: k}), self.spec.rtol)
-            ]
-            factorial = math.factorial(k)
-            if named:
-                mistakes += named
-                feedback += [m.message for m in named]
-            elif k >= 2 and expected != 0 and _same(c, expected * factorial, self.spec.rtol):
-                mistakes.append(Mistake(f"{self.check_id}:factorial", _FACTORIAL))
-                feedback.append(
-                    f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is "
-                    f"f⁽{k}⁾(0), the derivative itself, not divided by {k}! = {factorial}."
-                )
-            else:
-                feedback.append(
-                    f"The coefficient of x^{k} is wrong: expected {sympy.sstr(expected)}, "
-                    f"got {sympy.sstr(c)}."
-                )
-        if len(items) > n:
-            feedback.append(f"(Only the first {n} coefficients were graded.)")
-        fraction = right / n
-        if fraction == 1.0:
-            feedback.insert(0, f"All {n} Taylor coefficients are right.")
-        return self.result(
-            fraction=fraction,
-            feedback=feedback,
+            case = CaseResult(label, "all", False, note=f"{exc}.", expected=self._expected_text)
+            return check_verdict(self, [Part("all", 1.0, label, (case,))], method="exact")
+        cases = tuple(self._coefficient(k, items[k]) for k in range(n))
+        notes = [f"(Only the first {n} coefficients were graded.)"] if len(items) > n else []
+        return check_verdict(
+            self,
+            [Part("all", 1.0, f"all {n} Taylor coefficients", cases)],
             method="exact",
-            expected=expected_text,
-            given="[" + ", ".join(given_text) + "]",
-            mistakes=list(dict.fromkeys(mistakes)),
+            success=f"All {n} Taylor coefficients are right.",
+            notes=notes,
         )
+
+    @property
+    def _expected_text(self) -> str:
+        return "[" + ", ".join(sympy.sstr(c) for c in self.coefficients) + "]"
+
+    def _coefficient(self, k: int, item: object) -> CaseResult:
+        label = f"the coefficient of x^{k}"
+        expected = self.coefficients[k]
+        try:
+            c = as_exact(item, label)
+        except WrongType as exc:
+            return CaseResult(label, "all", False, note=f"{exc}.", expected=sympy.sstr(expected))
+        shown = dict(expected=sympy.sstr(expected), given=sympy.sstr(c))
+        if _same(c, expected, self.spec.rtol):
+            return CaseResult(label, "all", True, **shown)
+        return CaseResult(label, "all", False, mistake=self._named(k, c, expected), **shown)
+
+    def _named(self, k: int, c: sympy.Expr, expected: sympy.Expr) -> Mistake | None:
+        for i, wrong in enumerate(self.mistake_values):
+            if _same(c, wrong.subs({_REF: expected, _K: k}), self.spec.rtol):
+                return self.mistake(i)
+        factorial = math.factorial(k)
+        if k >= 2 and expected != 0 and _same(c, expected * factorial, self.spec.rtol):
+            return Mistake(
+                f"{self.check_id}:factorial",
+                f"The coefficient of x^{k} is {sympy.sstr(expected)}; {sympy.sstr(c)} is "
+                f"f⁽{k}⁾(0), the derivative itself, not divided by {k}! = {factorial}. "
+                + _FACTORIAL,
+            )
+        return None
 
 
 def _coefficients(

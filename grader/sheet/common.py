@@ -44,18 +44,19 @@ class Family(Model):
 class Mistake(Model):
     """A known mistake: what it looks like, and the message that names it.
 
-    Check kinds read the one field that fits them: ``expr`` (an expression
-    the answer is equivalent to), ``value`` (a value computed from the
-    reference ``ref`` and the instance, e.g. ``ref * m/(m - 1)``), or
-    ``variant`` (the reference computed with one setting changed).
+    ``expr`` is the mistaken answer as a formula (in the check's arguments, and ``ref`` for the
+    right answer); ``ref`` names a function of the sheet's reference module that computes the
+    mistaken answer from the same arguments as the reference; ``behaviour`` names a way of
+    failing rather than a value (``warning``: numpy warned; ``nonfinite``: NaN or infinity).
     """
 
     message: str
     key: str | None = None
     expr: str | None = None
-    value: str | None = None
-    output: int | None = None
-    variant: dict[str, str | bool | int | float] | None = None
+    ref: str | None = None
+    #: for answers with several items: the item the mistake is about (0-based, or its name)
+    output: int | str | None = None
+    behaviour: Literal["warning", "nonfinite"] | None = None
 
 
 class CheckSpec(Model):
@@ -67,6 +68,8 @@ class CheckSpec(Model):
     points: Annotated[float, Field(gt=0)]
     #: hidden checks are run by ``grader grade`` only, and never shown in detail
     hidden: bool = False
+    #: a visible check may still keep its expected answer to itself
+    show_expected: bool = True
     id: str | None = None
     #: wall seconds per call of the student's code
     timeout: Annotated[float, Field(gt=0, le=120)] = 2.0

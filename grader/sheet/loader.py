@@ -16,6 +16,7 @@ from grader.checks import REGISTRY, Check
 from grader.errors import Location, Problem, SheetError
 from grader.sheet.context import SheetContext, SpecError
 from grader.sheet.model import Sheet, Task
+from grader.sheet.reference import ReferenceModule, load_reference
 from grader.sheet.yamlsource import YamlSource, load_yaml
 
 
@@ -55,12 +56,20 @@ def load_sheet(path: Path | str) -> LoadedSheet:
         raise SheetError(_problems(source, exc)) from None
     problems: list[Problem] = []
     try:
+        reference = None
+        if model.reference is not None:
+            reference = load_reference((path.parent / model.reference).resolve())
         context = SheetContext(
             sheet_id=model.id,
             domains=dict(model.symbols),
             definitions=dict(model.definitions),
             families=dict(model.families),
             seed=model.seed,
+            given=dict(model.given),
+            reference=reference,
+            handin_names=frozenset(
+                {c.name for t in model.tasks for c in t.checks} | set(model.names)
+            ),
         )
     except SpecError as exc:
         raise SheetError([Problem(source.location(exc.field), str(exc))]) from None
@@ -77,8 +86,14 @@ def load_sheet(path: Path | str) -> LoadedSheet:
         tasks.append(LoadedTask(task, tuple(checks)))
     if problems:
         raise SheetError(problems)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sheet_digest(path.read_bytes(), context.reference)
     return LoadedSheet(path, model, context, tuple(tasks), digest)
+
+
+def sheet_digest(sheet: bytes, reference: ReferenceModule | None) -> str:
+    """The content hash of a sheet and its reference module (results and caches key on it)."""
+    extra = reference.digest.encode() if reference is not None else b""
+    return hashlib.sha256(sheet + extra).hexdigest()
 
 
 def _problems(source: YamlSource, exc: ValidationError) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, model_validator
 
@@ -50,8 +50,12 @@ class Sheet(Model):
     title: str = ""
     #: the reference hand-in that `grader validate` grades (relative to the sheet file)
     solution: str | None = None
+    #: trusted Python beside the sheet: reference functions and known mistakes
+    reference: str | None = None
     #: seed of the random instances; each hand-in's instance also depends on its content
     seed: int = 0
+    #: the sheet's data (a network's weights, a point), named for checks and formulas
+    given: dict[str, Any] = {}
     symbols: dict[str, Domain] = {}
     definitions: dict[str, Definition] = {}
     families: dict[str, Family] = {}

@@ -137,7 +137,7 @@ def test_forgotten_path_is_named_symbolically(results: dict[str, CheckResult]) -
     r = results["gradients_forgot_d"]
     assert keys(r) == {"6.3b#gradients_forgot_d:0"}, r.feedback
     assert FORGOT_D in text(r)
-    assert "∂e/∂b at a = 2, b = 1 should be 5, but yours is 2." in text(r)
+    assert "On ∂e/∂b at a = 2, b = 1: expected 5, but yours gave 2." in text(r)
     assert "By the chain rule, ∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b" in text(r)
     assert r.points == pytest.approx(1.0)  # ∂e/∂a is right
 
@@ -162,7 +162,7 @@ def test_built_in_forgotten_path(results: dict[str, CheckResult]) -> None:
 def test_hard_coded_values_fail_in_general(results: dict[str, CheckResult]) -> None:
     r = results["gradients_hardcoded"]
     assert "graph_gradient:hard_coded" in keys(r)
-    assert "∂e/∂a and ∂e/∂b only fit the given point" in text(r)
+    assert "right on a = 2, b = 1 but wrong on other points: is the answer hard-coded?" in text(r)
     assert "is right at a = 2, b = 1 but not in general" in text(r)
     assert r.points == pytest.approx(1.0)
 

@@ -37,7 +37,7 @@ def test_exact_and_float_coefficients_both_pass() -> None:
 def test_a_wrong_exact_coefficient_is_not_close_enough() -> None:
     result = judge(make(), [Fraction(1, 2), Fraction(1, 4), 0, Fraction(-1, 47)])
     assert result.points == pytest.approx(1.5)
-    assert "expected -1/48, got -1/47" in " ".join(result.feedback)
+    assert "expected -1/48, but yours gave -1/47" in " ".join(result.feedback)
 
 
 def test_the_derivative_instead_of_the_coefficient_is_named() -> None:
@@ -48,7 +48,7 @@ def test_the_derivative_instead_of_the_coefficient_is_named() -> None:
 
 
 def test_a_sheet_listed_mistake_is_named() -> None:
-    check = make(mistakes=[{"value": "-ref", "message": "Every sign is flipped."}])
+    check = make(mistakes=[{"expr": "-ref", "message": "Every sign is flipped."}])
     result = judge(check, [Fraction(1, 2), Fraction(1, 4), 0, Fraction(1, 48)])
     assert "Every sign is flipped." in result.feedback
 
@@ -61,5 +61,5 @@ def test_too_few_coefficients_and_wrong_types_are_explained() -> None:
 
 def test_a_mistake_in_other_terms_is_a_spec_error() -> None:
     with pytest.raises(SpecError) as info:
-        make(mistakes=[{"value": "ref + y", "message": "m"}])
-    assert info.value.field == ("mistakes", 0, "value")
+        make(mistakes=[{"expr": "ref + y", "message": "m"}])
+    assert info.value.field == ("mistakes", 0, "expr")
