@@ -9,7 +9,7 @@ from pathlib import Path
 from grader.errors import Location, Problem, SheetError
 from grader.grading import grade_submission
 from grader.results import SubmissionResult
-from grader.sheet.loader import load_sheet
+from grader.sheet.loader import LoadedSheet, load_sheet
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ def validate_sheet(path: Path) -> ValidationReport:
         f"{path}: sheet {sheet.id}: {len(sheet.tasks)} tasks, {n_checks} checks, "
         f"{total:g} points; reference answers computed."
     )
+    head += "".join(f"\nwarning: {w}" for w in _lints(path, sheet))
     solution = sheet.solution_path()
     if solution is None:
         return ValidationReport(head + "\n(no `solution:` given, so no hand-in was graded)", None)
@@ -65,6 +66,19 @@ def validate_sheet(path: Path) -> ValidationReport:
         f"on the auto-graded tasks{waiting}.",
         result,
     )
+
+
+def _lints(path: Path, sheet: LoadedSheet) -> list[str]:
+    """What may let a wrong answer through, said where it is (the sheet still grades)."""
+    from grader.sheet.yamlsource import load_yaml
+
+    source = load_yaml(path)
+    out = []
+    for ti, task in enumerate(sheet.tasks):
+        for ci, check in enumerate(task.checks):
+            where = source.location(("tasks", ti, "checks", ci))
+            out += [f"{where}: {text}" for text in check.lint()]
+    return out
 
 
 def sheet_line(path: Path, *keys: str | int) -> int | None:

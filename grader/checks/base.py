@@ -44,6 +44,10 @@ class Check(ABC, Generic[SpecT]):
     def prepare(self) -> None:
         """Compute the reference answers that every hand-in shares."""
 
+    def lint(self) -> list[str]:
+        """Warnings about the sheet that do not stop it from grading (`grader validate`)."""
+        return []
+
     @abstractmethod
     def trial(self, rng: np.random.Generator) -> Trial:
         """The probes for one hand-in and how to judge their outcomes."""

@@ -82,6 +82,8 @@ class Case:
     #: how many known mistakes could be worked out on this case (a transposed network
     #: needs square weights): a telling case has all of them in ``mistakes``
     applicable: int = 0
+    #: known mistakes that give the reference's answer here (this case cannot tell them)
+    agrees: tuple[int, ...] = ()
 
 
 @dataclass
@@ -93,6 +95,8 @@ class CaseDrawer:
     dims: Mapping[str, DimSpec]
     parts: Sequence[PartSpec]
     field_path: tuple[str | int, ...] = ()
+    #: the parts are the sheet's own `cases:` (errors point there), not a default
+    parts_written: bool = True
 
     def __post_init__(self) -> None:
         self.names = arg_names(self.args)
@@ -221,12 +225,13 @@ class Pool:
         return chosen
 
 
-def build_pool(drawer: CaseDrawer, seed: int, solve: Callable[[Case], Case | None]) -> Pool:
+def build_pool(drawer: CaseDrawer, seed: int, solve: Callable[[Case], Case]) -> Pool:
     """Draw every case and solve it (reference and mistakes) once.
 
-    ``solve`` fills in a case's expected value and mistakes; it returns None for a case the
-    reference cannot answer (redrawn). Random cases where a known mistake gives the right
-    answer are redrawn a few times (a forgotten ReLU only shows where a unit is negative).
+    ``solve`` fills in a case's expected value and mistakes; it raises ``Unsolvable`` for a
+    case the reference cannot answer (redrawn; a fixed case is the sheet's error). Random
+    cases where a known mistake gives the right answer are redrawn a few times (a forgotten
+    ReLU only shows where a unit is negative).
     """
     rng = np.random.default_rng(seed)
     fixed: list[list[Case]] = []
@@ -236,10 +241,11 @@ def build_pool(drawer: CaseDrawer, seed: int, solve: Callable[[Case], Case | Non
         listed = drawer.fixed_cases(i, part)
         for k, values in enumerate(listed):
             label = f"{part.label} {k + 1}" if len(listed) > 1 else part.label
-            solved = solve(Case(part_key(i, part), label, values, fixed=True))
-            if solved is None:
-                raise SpecError(("cases", i), f"the reference cannot answer {label}")
-            cases.append(solved)
+            try:
+                cases.append(solve(Case(part_key(i, part), label, values, fixed=True)))
+            except Unsolvable as exc:
+                where = ("cases", i) if drawer.parts_written else ("reference",)
+                raise SpecError(where, f"the reference cannot answer {label}: {exc}") from None
         fixed.append(cases)
         part_slots = []
         for k in range(part.count):
@@ -255,15 +261,18 @@ def _telling(
     part: PartSpec,
     part_index: int,
     label: str,
-    solve: Callable[[Case], Case | None],
+    solve: Callable[[Case], Case],
     tries: int = 8,
 ) -> Case:
     """A random case; where known mistakes hide on it, the most telling of a few draws."""
     best: Case | None = None
     solved = 0
+    reason = ""
     for _ in range(tries * 4):
-        case = solve(Case(part_key(part_index, part), label, draw()))
-        if case is None:
+        try:
+            case = solve(Case(part_key(part_index, part), label, draw()))
+        except Unsolvable as exc:
+            reason = reason or str(exc)
             continue
         solved += 1
         if not part.telling or len(case.mistakes) >= case.applicable:
@@ -273,8 +282,14 @@ def _telling(
         if solved >= tries:
             break
     if best is None:
-        raise SpecError(("cases", part_index), f"the reference cannot answer any {part.label}")
+        raise SpecError(
+            ("reference",), f"the reference cannot answer any {part.label} drawn: {reason}"
+        )
     return best
+
+
+class Unsolvable(Exception):
+    """The reference has no answer for a case (it raises, or gives NaN)."""
 
 
 def part_key(index: int, part: PartSpec) -> str:

@@ -20,7 +20,6 @@ import sympy
 from grader.calc import Tolerance, values_equal
 from grader.checks.answers import WrongType, as_array, as_exact, as_float, describe_type
 from grader.checks.format import fmt, fmt_pair
-from grader.sandbox.protocol import Expr
 
 __all__ = ["Comparison", "compare", "read_like"]
 
@@ -109,8 +108,8 @@ def read_like(
     if integer:
         return _integer(given, what)
     if _is_exact(expected):
-        return as_exact(_text_as_expr(given), what)
-    return as_float(_text_as_expr(given), what)
+        return as_exact(given, what)
+    return as_float(given, what)
 
 
 def _sequence(given: Any, what: str, n: int) -> list[Any]:
@@ -144,13 +143,6 @@ def _integer(given: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise WrongType(f"{what} should be a whole number, but it is {describe_type(given)}")
     return value
-
-
-def _text_as_expr(given: Any) -> Any:
-    """A string answer is read as math ("1/8", "log(2)", "\\frac{1}{8}")."""
-    if isinstance(given, str):
-        return Expr(given.strip().strip("$").strip())
-    return given
 
 
 def _is_exact(value: Any) -> bool:

@@ -92,7 +92,10 @@ class ExpressionCheck(Check[ExpressionSpec]):
         pts = rng.uniform(lo, hi, size=(self.spec.samples, len(self.spec.args)))
         for j, a in enumerate(self.spec.args):
             dom = self.domains[a]
-            if dom in ("positive", "positive_integer"):
+            if dom == "positive_integer":
+                # drawn as whole numbers from 1 up: 0 is not a positive integer
+                pts[:, j] = np.maximum(np.round(np.abs(pts[:, j])), 1.0)
+            elif dom == "positive":
                 pts[:, j] = np.abs(pts[:, j]) + 0.1
             elif dom == "nonnegative":
                 pts[:, j] = np.abs(pts[:, j])
@@ -111,15 +114,17 @@ class ExpressionCheck(Check[ExpressionSpec]):
         scalar = [
             self.probe(f"at{i}", args=[float(v) for v in row]) for i, row in enumerate(pts[:6])
         ]
-        probes = (symbolic, vector, *scalar)
+        # a formula may also be handed in as a string: SIGMOID_DERIVATIVE = "sigma(x)*(1-sigma(x))"
+        constant = self.probe("constant", op="value")
+        probes = (symbolic, vector, *scalar, constant)
 
         def judge(outcomes: Mapping[str, Outcome]) -> CheckResult:
             sym = outcomes[symbolic.id]
-            if (
-                sym.ok
-                and isinstance(sym.value, (Expr, int, float))
-                and not isinstance(sym.value, bool)
-            ):
+            if sym.error is not None and sym.error.kind == "not_callable":
+                text = outcomes[constant.id]
+                if text.ok and isinstance(text.value, (str, Expr)):
+                    return self._judge_symbolic(text.value)
+            if sym.ok and _formula_like(sym.value):
                 return self._judge_symbolic(sym.value)
             numeric = self._judge_numeric(
                 pts, outcomes[vector.id], [outcomes[p.id] for p in scalar]
@@ -135,7 +140,7 @@ class ExpressionCheck(Check[ExpressionSpec]):
 
     # ------------------------------------------------------------- symbolic
     def _judge_symbolic(self, value: Any) -> CheckResult:
-        key = value.text if isinstance(value, Expr) else f"{type(value).__name__}:{value!r}"
+        key = value.text if isinstance(value, Expr) else f"{type(value).__name__}:{value!r}"[:2000]
         cached = self._verdicts.get(key)
         if cached is not None:
             return cached
@@ -160,7 +165,7 @@ class ExpressionCheck(Check[ExpressionSpec]):
             rtol=self.spec.rtol,
         )
         mathml = dict(expected_mathml=self.reference_mathml, given_mathml=_mathml(given))
-        shown = dict(expected=sympy.sstr(self.reference), given=sympy.sstr(given))
+        shown = dict(expected=self.spec.reference, given=sympy.sstr(given))
         if verdict.verdict == "undetermined":
             reason = (
                 f"The grader could not decide whether {self.title} equals the expected formula "
@@ -260,6 +265,11 @@ class ExpressionCheck(Check[ExpressionSpec]):
                     break
         given, exp_text = fmt_pair(y, expected) if not ok else (fmt(y), fmt(expected))
         return CaseResult(label, "points", ok, expected=exp_text, given=given, mistake=mistake)
+
+
+def _formula_like(value: Any) -> bool:
+    """An answer that reads as a formula: an expression, a number, or text."""
+    return isinstance(value, (Expr, int, float, str)) and not isinstance(value, bool)
 
 
 def _at_points(f: Any, xs: np.ndarray) -> np.ndarray:

@@ -98,7 +98,9 @@ class FunctionCheck(Check[FunctionSpec]):
         spec, ctx = self.spec, self.ctx
         self.names = arg_names(spec.args)
         self.tolerance = Tolerance(spec.rtol, spec.atol)
-        self.drawer = CaseDrawer(ctx, spec.args, spec.dims, self._parts(), (self.check_id,))
+        self.drawer = CaseDrawer(
+            ctx, spec.args, spec.dims, self._parts(), (self.check_id,), bool(spec.cases)
+        )
         self.rules = mistake_rules(ctx, spec.mistakes, self.names, spec.items)
         self.solver: Solver | None = None
         if spec.reference is not None:
@@ -118,6 +120,8 @@ class FunctionCheck(Check[FunctionSpec]):
         ]  # fmt: skip
         self._pool: Pool | None = None
         self._plot: Any = None
+        if self.solver is not None:
+            self._pool = self._build_pool()  # now: a reference that fails is the sheet's error
         self._check_properties()
 
     def _check_properties(self) -> None:
@@ -157,13 +161,39 @@ class FunctionCheck(Check[FunctionSpec]):
             )
         ]
 
+    def lint(self) -> list[str]:
+        """Known mistakes that a whole part of the check cannot tell from the reference.
+
+        A hand-in with such a mistake earns that part's points (random cases where a mistake
+        agrees are redrawn, so this is the sheet's own data, or a generator that cannot do
+        otherwise: two Bernoulli samples {0, 1}, where 1 − mean equals the MLE).
+        """
+        if self._pool is None:
+            return []
+        out = []
+        for i, part in enumerate(self.drawer.parts):
+            cases = [c for c in self._pool.choose_all() if c.part == part_key(i, part)]
+            for index in set.intersection(*(set(c.agrees) for c in cases)) if cases else ():
+                m = self.spec.mistakes[index]
+                what = m.ref or m.expr or m.key or f"mistakes[{index}]"
+                example = cases[0]
+                shown = f"{example.label} ({_inputs(example.values)[:200]})"
+                where = shown if len(cases) == 1 else f"every case of {part.label}, e.g. {shown}"
+                out.append(
+                    f"mistakes[{index}] ({what}) gives the reference's answer on {where}: "
+                    "a hand-in with this mistake earns that part's points"
+                )
+        return out
+
+    def _build_pool(self) -> Pool:
+        """Every case solved once per sheet."""
+        assert self.solver is not None
+        seed = stable_seed(self.ctx.seed, self.check_id, "cases")
+        return build_pool(self.drawer, seed, self.solver.solve)
+
     @property
     def pool(self) -> Pool:
-        """Every case solved once per sheet, on first use."""
-        if self._pool is None:
-            assert self.solver is not None
-            seed = stable_seed(self.ctx.seed, self.check_id, "cases")
-            self._pool = build_pool(self.drawer, seed, self.solver.solve)
+        assert self._pool is not None
         return self._pool
 
     # ------------------------------------------------------------------ trial

@@ -188,7 +188,7 @@ def build_relation(
         raise SpecError((*where, "holds"), "write a relation such as `f(x) + f(-x) = 1`")
     needed = {k: v for k, v in {**args, **own}.items() if set(_names(k)) & formula.variables}
     parts = [_part(spec, bool(needed))]
-    drawer = CaseDrawer(ctx, needed, dims, parts, (check_id, "property", index))
+    drawer = CaseDrawer(ctx, needed, dims, parts, (check_id, "property", index), False)
     pool = build_pool(drawer, seed, lambda case: case)
     return Relation(
         index,

@@ -19,11 +19,11 @@ import numpy as np
 import sympy
 
 from grader.calc import Env, Formula, Tolerance, evaluate, values_equal
-from grader.checks.cases import Case
+from grader.checks.cases import Case, Unsolvable
 from grader.sheet.common import Mistake as MistakeSpec
 from grader.sheet.context import SheetContext, SpecError
 
-__all__ = ["Evaluator", "MistakeRule", "Solver", "normalise"]
+__all__ = ["Evaluator", "MistakeRule", "Solver", "Unsolvable", "normalise"]
 
 
 @dataclass(frozen=True)
@@ -116,14 +116,16 @@ class Solver:
     mistakes: Sequence[MistakeRule]
     tolerance: Tolerance
 
-    def solve(self, case: Case) -> Case | None:
+    def solve(self, case: Case) -> Case:
+        """The case with its answers; ``Unsolvable`` where the reference gives none."""
         try:
             expected = self.reference(self.ctx, case.values)
-        except Exception:  # noqa: BLE001 - an input the reference is not defined at: redrawn
-            return None
+        except Exception as exc:  # noqa: BLE001 - an input the reference is not defined at
+            raise Unsolvable(f"{type(exc).__name__}: {exc}") from None
         if not _finite(expected):
-            return None
+            raise Unsolvable(f"the reference gives {expected!r}, not a finite answer")
         mistakes: dict[int, Any] = {}
+        agrees: list[int] = []
         applicable = 0
         for rule in self.mistakes:
             if rule.evaluator is None:
@@ -135,7 +137,11 @@ class Solver:
             right = expected if rule.output is None else _item(expected, rule.output)
             if not values_equal(value, right, self.tolerance):
                 mistakes[rule.index] = value
-        return replace(case, expected=expected, mistakes=mistakes, applicable=applicable)
+            else:
+                agrees.append(rule.index)
+        return replace(
+            case, expected=expected, mistakes=mistakes, applicable=applicable, agrees=tuple(agrees)
+        )
 
     def _mistake_value(self, rule: MistakeRule, case: Case, expected: Any) -> Any:
         assert rule.evaluator is not None

@@ -17,10 +17,10 @@ from pydantic import Field
 
 from grader.calc import Tolerance
 from grader.checks.base import Check, Trial, describe_error, error_kind
-from grader.checks.cases import Case
+from grader.checks.cases import Case, Unsolvable
 from grader.checks.compare import compare, same
 from grader.checks.format import fmt
-from grader.checks.solving import Solver, make_evaluator, mistake_rules, normalise
+from grader.checks.solving import Evaluator, Solver, make_evaluator, mistake_rules, normalise
 from grader.checks.verdict import Part, check_verdict
 from grader.results import CaseResult, CheckResult
 from grader.sandbox.protocol import Outcome
@@ -55,17 +55,15 @@ class ValueCheck(Check[ValueSpec]):
             expected: Any = ctx.parse(spec.reference, "reference")
             if expected.free_symbols:
                 raise SpecError("reference", f"an exact value has no symbols: {expected}")
-            solver = Solver(ctx, make_evaluator(ctx, "0", "reference", []), rules, self.tolerance)
-            case = solver.solve(Case("value", "the value", {}))
-            assert case is not None
-            case.expected = expected
+            constant = Evaluator(None, lambda: expected, ())
+            case = Solver(ctx, constant, rules, self.tolerance).solve(Case("value", "value", {}))
         else:
             reference = make_evaluator(ctx, str(spec.reference), "reference", names)
             solver = Solver(ctx, reference, rules, self.tolerance)
-            solved = solver.solve(Case("value", "the value", self.values))
-            if solved is None:
-                raise SpecError("reference", "the reference cannot be worked out (not finite?)")
-            case = solved
+            try:
+                case = solver.solve(Case("value", "the value", self.values))
+            except Unsolvable as exc:
+                raise SpecError("reference", f"the reference cannot be worked out: {exc}") from None
         if spec.answer == "integer" and not _integral(case.expected):
             raise SpecError("reference", f"the reference {fmt(case.expected)} is not whole")
         self.case = case
