@@ -133,7 +133,6 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
-    ast.BitXor: operator.pow,
     ast.Mod: operator.mod,
     ast.FloorDiv: operator.floordiv,
     ast.MatMult: lambda a, b: as_float_array(a) @ as_float_array(b),

@@ -23,7 +23,7 @@ _NODES: tuple[type[ast.AST], ...] = (
     ast.Constant, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.ListComp,
     ast.comprehension, ast.IfExp, ast.Attribute, ast.keyword, ast.Load, ast.Store,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult, ast.Mod, ast.FloorDiv,
-    ast.BitXor, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or,
+    ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
 )  # fmt: skip
 
@@ -86,8 +86,9 @@ def compile_formula(text: str | int | float) -> Formula:
         raise FormulaError("the formula is empty")
     if len(source) > MAX_FORMULA_CHARS:
         raise FormulaError(f"the formula is longer than {MAX_FORMULA_CHARS} characters")
-    # `=` alone is how people write an equation; Python needs `==`
-    source = _single_equals(source)
+    # `=` alone is how people write an equation; Python needs `==`; `^` is a power, with a
+    # power's precedence (Python's xor binds looser than `+`); no strings can hide either
+    source = _single_equals(source).replace("^", "**")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:

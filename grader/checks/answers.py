@@ -37,7 +37,9 @@ def describe_type(value: Any) -> str:
 def text_as_math(value: Any) -> Any:
     """A string answer is read as math ("1/8", "log(2)", "\\frac{1}{8}"), never run."""
     if isinstance(value, str):
-        return Expr(value.strip().strip("$").strip())
+        text = value.strip()
+        latex = text.startswith("$") or "\\" in text or "{" in text
+        return Expr(text.strip("$").strip(), latex=latex)
     return value
 
 
@@ -120,7 +122,7 @@ def as_expr(
     value = text_as_math(value)
     if isinstance(value, Expr):
         try:
-            if "\\" in value.text:
+            if value.latex or "\\" in value.text:
                 return parse_latex_answer(value.text, symbols=symbols, functions=functions)
             return parse_expression(value.text, symbols=symbols, functions=functions)
         except ExpressionError as exc:

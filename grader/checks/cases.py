@@ -179,7 +179,7 @@ class CaseDrawer:
         dims: dict[str, int] = {}
         for name, spec in specs.items():
             value = pick(spec, index)
-            if isinstance(value, tuple):
+            if isinstance(value, (tuple, list)):
                 dims[name] = int(rng.integers(value[0], value[1], endpoint=True))
             elif isinstance(value, int):
                 dims[name] = value

@@ -55,6 +55,8 @@ class FunctionSpec(CheckSpec):
     args: dict[str, GeneratorSpec] = Field(default_factory=lambda: _DEFAULT_ARGS.copy())
     #: sizes shared between arguments: a fixed size, a range [lo, hi], or another's name
     dims: dict[str, DimSpec] = {}
+    #: the arguments the function is called with, in order (default: every argument)
+    signature: list[str] | None = None
     #: a formula in the arguments, or the name of a reference-module function
     reference: str | None = None
     #: the parts of the check (default: `samples` random inputs, plus the `edge` inputs)
@@ -97,6 +99,11 @@ class FunctionCheck(Check[FunctionSpec]):
     def prepare(self) -> None:
         spec, ctx = self.spec, self.ctx
         self.names = arg_names(spec.args)
+        self.signature = list(spec.signature) if spec.signature is not None else self.names
+        for name in self.signature:
+            if name not in self.names:
+                known = ", ".join(self.names)
+                raise SpecError("signature", f"`{name}` is not an argument ({known})")
         self.tolerance = Tolerance(spec.rtol, spec.atol)
         self.drawer = CaseDrawer(
             ctx, spec.args, spec.dims, self._parts(), (self.check_id,), bool(spec.cases)
@@ -128,7 +135,7 @@ class FunctionCheck(Check[FunctionSpec]):
         """The reference must have the properties the sheet asks of the hand-in."""
         if self.solver is None:
             return
-        solver, names = self.solver, self.names
+        solver, names = self.solver, self.signature
 
         def answer(args: tuple[Any, ...]) -> Any:
             return solver.reference(self.ctx, dict(zip(names, args, strict=True)))
@@ -210,7 +217,7 @@ class FunctionCheck(Check[FunctionSpec]):
         return Trial(plan.probes, lambda outcomes: self._judge(planned, outcomes))
 
     def _call(self, values: Mapping[str, Any]) -> StudentCall:
-        return StudentCall(self.spec.name, tuple(values[n] for n in self.names))
+        return StudentCall(self.spec.name, tuple(values[n] for n in self.signature))
 
     def _plot_reference(self) -> tuple[np.ndarray, np.ndarray]:
         if self._plot is None:
@@ -247,10 +254,21 @@ class FunctionCheck(Check[FunctionSpec]):
             self,
             parts,
             method="numeric",
+            success=self._success(parts),
             cap=self._cap(behaviours, own),
             plot=plot,
             mistakes=self._behaviour_mistakes(behaviours),
         )
+
+    def _success(self, parts: Sequence[Part]) -> str:
+        values = [p.description for p in parts if not p.key.startswith("property")]
+        values = list(dict.fromkeys(values))
+        said = f"{self.title} is right on " + " and ".join(values) if values else self.title
+        if not self.relations:
+            return said + "."
+        holds = "; ".join(r.formula.text for r in self.relations)
+        joiner = " and has" if values else " has"
+        return f"{said}{joiner} the properties asked ({holds})."
 
     def _value_parts(self, results: Sequence[CaseResult]) -> list[Part]:
         parts = self.drawer.parts

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from grader.checks.cases import DimSpec, GeneratorSpec, PartSpec
+from grader.checks.cases import DimSpec, GeneratorSpec, PartSpec, arg_names
 from grader.checks.function import FunctionCheck, FunctionSpec
 from grader.checks.relations import PropertySpec
 from grader.sheet.common import CheckSpec
@@ -30,6 +30,8 @@ class PropertyCheckSpec(CheckSpec):
     kind: Literal["property"]
     args: dict[str, GeneratorSpec] = {}
     dims: dict[str, DimSpec] = {}
+    #: the arguments the function takes, when values are compared (default: the first one)
+    signature: list[str] | None = None
     #: the relations; each a formula, or a mapping with its own message, generators, weight
     holds: Annotated[list[str | RelationSpec], Field(min_length=1)]
     #: cases per relation
@@ -83,6 +85,7 @@ def _as_function(spec: PropertyCheckSpec) -> FunctionSpec:
             "kind": "function",
             "args": spec.args,
             "reference": spec.reference,
+            "signature": spec.signature or arg_names(spec.args)[:1],
             "properties": relations,
             "values_weight": spec.values_weight if spec.reference is not None else 0.0,
             "cases": [PartSpec(label="random input", title="random inputs", count=spec.count)]

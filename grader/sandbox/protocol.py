@@ -222,6 +222,8 @@ class Expr:
     """An expression string the child returned; parse it with the safe parser."""
 
     text: str
+    #: written in LaTeX (a string answer such as "$2^{-3}$"), not sympy syntax
+    latex: bool = False
 
 
 @dataclass(frozen=True)

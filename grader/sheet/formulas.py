@@ -32,7 +32,8 @@ def compile_checked(
     known_values = {*variables, *ctx.given_names(), *CONSTANTS}
     known_calls = {*FUNCTIONS, *ctx.numeric_functions, *student}
     for name in sorted(formula.variables - known_values):
-        hint = suggest(name, known_values)
+        # a bare name may be meant as a function of the reference module (`reference: ridge`)
+        hint = suggest(name, known_values | set(ctx.numeric_functions))
         where = ", ".join(sorted(variables)) or "none"
         raise SpecError(
             field,
