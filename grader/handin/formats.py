@@ -31,9 +31,7 @@ def report_folder_name(path: Path) -> str:
     ``mine.py`` gets ``mine``; when a hand-in of another kind with the same stem lies beside it
     (``mine.py`` and ``mine.ipynb``), each keeps its extension, so neither overwrites the other.
     """
-    siblings = [
-        path.with_suffix(s) for s in HANDIN_SUFFIXES if s != path.suffix.lower()
-    ]
+    siblings = [path.with_suffix(s) for s in HANDIN_SUFFIXES if s != path.suffix.lower()]
     if any(s.is_file() for s in siblings):
         return path.name
     return path.stem

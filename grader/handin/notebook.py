@@ -214,9 +214,7 @@ def strip_magics(source: str, cell: int) -> tuple[str | None, list[CellNote]]:
         command = stripped.split("=", 1)[1].strip() if m.re is _ASSIGNED_MAGIC else stripped
         what = "shell command" if command.startswith("!") else "magic"
         shown = _printable(stripped)[:80]
-        notes.append(
-            CellNote(cell, f"cell {cell}, line {i + 1}: the {what} `{shown}` was removed")
-        )
+        notes.append(CellNote(cell, f"cell {cell}, line {i + 1}: the {what} `{shown}` was removed"))
         lines[i] = m.group(1) + "pass"
     return "\n".join(lines), notes
 
