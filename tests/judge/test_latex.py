@@ -78,7 +78,13 @@ def test_relu_is_max_of_zero_and_its_argument() -> None:
 
 
 def test_max_in_every_bracket_students_use() -> None:
-    for text in (r"\max\{0, x\}", r"\max(0, x)", r"\max[0, x]", "max(0,x)", r"\max\left\{0, x\right\}"):
+    for text in (
+        r"\max\{0, x\}",
+        r"\max(0, x)",
+        r"\max[0, x]",
+        "max(0,x)",
+        r"\max\left\{0, x\right\}",
+    ):
         assert read(text) == sympy.Max(0, x), text
     assert read(r"\max[0, \{(2 \times 3) + (1 \times 1) + (-1 \times (-2))\}]") == 9
 
