@@ -20,7 +20,8 @@ backslash (``max(0, x)``, ``exp(x)``); ``\\max\\{0, x\\}``; ``\\binom{n}{k}``;
 ``\\sum_{i=1}^{n}``, ``\\prod_{i=1}^{n}`` (an unevaluated sum or product); ``\\int_a^b f\\,dx`` and
 ``\\int f\\,dx`` (an unevaluated integral); derivatives ``\\frac{d}{dx} f``, ``\\frac{df}{dx}``,
 ``\\frac{d^2 f}{dx^2}``, ``\\frac{\\partial f}{\\partial x}`` (unevaluated: the judge evaluates
-them under its time budget). Implications (``\\Rightarrow``) and relations are refused: they
+them under its time budget); accents as names (``\\hat{y}`` is y_hat, ``\\bar{x}`` x_bar) and
+typefaces as the letter (``\\mathbf{x}``, ``\\vec{x}``). Implications (``\\Rightarrow``) and relations are refused: they
 join statements, which :mod:`grader.handin.written` splits before reading each side.
 """
 
@@ -37,27 +38,140 @@ from grader.judge.parse import ExpressionError, parse_expression
 __all__ = ["parse_latex_answer", "latex_to_sympy_syntax", "derived_functions"]
 
 _FUNCS = {
-    "sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "sech", "csch",
-    "arcsin", "arccos", "arctan", "exp", "ln", "log", "max", "min", "sgn", "erf", "ReLU", "relu",
+    "sin",
+    "cos",
+    "tan",
+    "cot",
+    "sec",
+    "csc",
+    "sinh",
+    "cosh",
+    "tanh",
+    "coth",
+    "sech",
+    "csch",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "exp",
+    "ln",
+    "log",
+    "max",
+    "min",
+    "sgn",
+    "erf",
+    "ReLU",
+    "relu",
 }
 #: \sin^{-1} x is the inverse function, as in every calculus book, not 1/sin x
 _INVERSE = {
-    "sin": "asin", "cos": "acos", "tan": "atan", "cot": "acot", "sec": "asec", "csc": "acsc",
-    "sinh": "asinh", "cosh": "acosh", "tanh": "atanh", "coth": "acoth", "sech": "asech",
+    "sin": "asin",
+    "cos": "acos",
+    "tan": "atan",
+    "cot": "acot",
+    "sec": "asec",
+    "csc": "acsc",
+    "sinh": "asinh",
+    "cosh": "acosh",
+    "tanh": "atanh",
+    "coth": "acoth",
+    "sech": "asech",
     "csch": "acsch",
 }
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
-    "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma",
-    "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
 }
-_SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-         "biggl", "biggr", ",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "limits",
-         "textstyle"}
+_SKIP = {
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    ",",
+    ";",
+    ":",
+    "!",
+    " ",
+    "quad",
+    "qquad",
+    "displaystyle",
+    "limits",
+    "textstyle",
+}
 _TIMES = {"cdot", "times", "ast"}
-_RELATIONS = {"Rightarrow", "Longrightarrow", "implies", "iff", "Leftrightarrow", "to",
-              "rightarrow", "leq", "geq", "le", "ge", "neq", "ne", "approx", "equiv", "sim"}
+#: accents that make a new name (ŷ is not y), and typefaces that do not (bold x is x)
+_DECORATED = {
+    "hat": "hat",
+    "widehat": "hat",
+    "bar": "bar",
+    "overline": "bar",
+    "tilde": "tilde",
+    "widetilde": "tilde",
+    "dot": "dot",
+    "ddot": "ddot",
+    "vec": "",
+    "mathbf": "",
+    "boldsymbol": "",
+    "bm": "",
+}
+_RELATIONS = {
+    "Rightarrow",
+    "Longrightarrow",
+    "implies",
+    "iff",
+    "Leftrightarrow",
+    "to",
+    "rightarrow",
+    "leq",
+    "geq",
+    "le",
+    "ge",
+    "neq",
+    "ne",
+    "approx",
+    "equiv",
+    "sim",
+}
 
 _TOKEN = re.compile(
     r"\\[A-Za-z]+|\\.|\d+(?:\.\d*)?[eE][+-]?\d+(?![\d.])|\d+\.\d*|\.\d+|\d+|[A-Za-z]"
@@ -65,7 +179,8 @@ _TOKEN = re.compile(
 )
 #: a function name written without a backslash: ``max(0, x)``, ``exp(x)``, ``ReLU(x)``
 _BARE_WORD = re.compile(
-    r"(?<![\\A-Za-z])(" + "|".join(sorted(_FUNCS - {"sgn"}, key=len, reverse=True))
+    r"(?<![\\A-Za-z])("
+    + "|".join(sorted(_FUNCS - {"sgn"}, key=len, reverse=True))
     + r")(?![A-Za-z])"
 )
 
@@ -81,8 +196,9 @@ def _tokens(text: str) -> list[tuple[str, int]]:
             continue
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ExpressionError(f"unexpected character {text[pos]!r} (column {pos + 1})",
-                                  pos, text)
+            raise ExpressionError(
+                f"unexpected character {text[pos]!r} (column {pos + 1})", pos, text
+            )
         tok = m.group()
         if not tok.isspace():
             if tok.startswith("\\") and tok[1:] in _SKIP:
@@ -165,7 +281,9 @@ class _Translator:
         if tok in ("(", "[", "{", "|", "\\{") or tok[0].isalnum() or tok[0] == ".":
             return True
         return (
-            tok.startswith("\\") and tok[1:] not in _TIMES and tok[1:] not in _RELATIONS
+            tok.startswith("\\")
+            and tok[1:] not in _TIMES
+            and tok[1:] not in _RELATIONS
             and tok not in ("\\div", "\\}")
         )
 
@@ -335,9 +453,11 @@ class _Translator:
 
     def implicit_argument(self) -> str:
         factors = [self.power()]
-        while self.starts_factor(self.peek()) and not (
-            self.peek() or ""
-        ).startswith("\\") and not self.closing_bar():
+        while (
+            self.starts_factor(self.peek())
+            and not (self.peek() or "").startswith("\\")
+            and not self.closing_bar()
+        ):
             factors.append(self.power())
         return "*".join(factors)
 
@@ -354,6 +474,8 @@ class _Translator:
             return f"root({arg}, {index})" if index else f"sqrt({arg})"
         if name in ("mathrm", "operatorname", "text", "mathit"):
             return self.named(self.word())
+        if name in _DECORATED:
+            return self.decorated(name)
         if name == "pi":
             return "pi"
         if name == "infty":
@@ -381,6 +503,18 @@ class _Translator:
         if name in _RELATIONS:
             raise self.fail(f"\\{name} joins two statements; give one expression")
         raise self.fail(f"the command \\{name} is not supported")
+
+    def decorated(self, accent: str) -> str:
+        """``\\hat{y}`` is the name y_hat; ``\\mathbf{x}``, ``\\vec{x}`` are x."""
+        inner = self.raw_group()
+        words = [t for t, _ in inner]
+        if len(words) != 1 or not re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", words[0]):
+            raise self.fail(f"\\{accent}{{…}} should hold one letter")
+        letter = words[0].lstrip("\\")
+        if letter not in _GREEK and len(letter) > 1:
+            raise self.fail(f"\\{accent}{{…}} should hold one letter")
+        suffix = _DECORATED[accent]
+        return self.subscript(f"{letter}_{suffix}" if suffix else letter)
 
     def word(self) -> str:
         self.expect("{")
@@ -418,8 +552,15 @@ class _Translator:
             power = self.group()
         if power in ("-1", "(-1)", "-(1)") and name in _INVERSE:
             name, power = _INVERSE[name], None
-        target = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "sgn": "sign",
-                  "max": "Max", "min": "Min", "ReLU": "relu"}.get(name, name)
+        target = {
+            "arcsin": "asin",
+            "arccos": "acos",
+            "arctan": "atan",
+            "sgn": "sign",
+            "max": "Max",
+            "min": "Min",
+            "ReLU": "relu",
+        }.get(name, name)
         out = self.call(target)
         if base is not None:
             out = out[:-1] + f", {base})"
@@ -443,7 +584,7 @@ class _Translator:
                     break
                 depth -= 1
             self.i += 1
-        inner = self.toks[start:self.i]
+        inner = self.toks[start : self.i]
         self.take()
         return inner
 
@@ -454,7 +595,10 @@ class _Translator:
         other = _Translator.__new__(_Translator)
         other.text, other.toks, other.i = self.text, list(toks), 0
         other.functions, other.symbols, other.derived, other._bars = (
-            self.functions, self.symbols, self.derived, 0,
+            self.functions,
+            self.symbols,
+            self.derived,
+            0,
         )
         return other.translate()
 
@@ -512,20 +656,26 @@ class _Translator:
             elif depth == 0 and tok in ("d", "\\mathrm") and self._differential_here():
                 break
             self.i += 1
-        body = self.toks[start:self.i]
+        body = self.toks[start : self.i]
         if self.take() == "\\mathrm":
             self.raw_group()
         var = self.take()
         inner = self.sub(body)
-        return f"integrate({inner}, ({var}, {bounds[0]}, {bounds[1]}))" if bounds else (
-            f"integrate({inner}, {var})"
+        return (
+            f"integrate({inner}, ({var}, {bounds[0]}, {bounds[1]}))"
+            if bounds
+            else (f"integrate({inner}, {var})")
         )
 
     def _differential_here(self) -> bool:
         if self.peek() == "\\mathrm":
-            return self.peek(1) == "{" and self.peek(2) == "d" and self.peek(3) == "}" and bool(
-                re.fullmatch(r"[A-Za-z]", self.peek(4) or "")
-            ) and self._ends(5)
+            return (
+                self.peek(1) == "{"
+                and self.peek(2) == "d"
+                and self.peek(3) == "}"
+                and bool(re.fullmatch(r"[A-Za-z]", self.peek(4) or ""))
+                and self._ends(5)
+            )
         return bool(re.fullmatch(r"[A-Za-z]", self.peek(1) or "")) and self._ends(2)
 
     def _ends(self, ahead: int) -> bool:
@@ -536,8 +686,10 @@ class _Translator:
 def _differential(toks: list[tuple[str, int]]) -> tuple[str, int] | None:
     """``dx``, ``\\partial x``, ``dx^2``, ``\\partial x^{2}``: the variable and the order."""
     words = [t for t, _ in toks]
-    if len(words) < 2 or words[0] not in ("d", "\\partial") or not re.fullmatch(
-        r"[A-Za-z]|\\[A-Za-z]+", words[1]
+    if (
+        len(words) < 2
+        or words[0] not in ("d", "\\partial")
+        or not re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", words[1])
     ):
         return None
     name = words[1].lstrip("\\")
@@ -550,7 +702,9 @@ def _differential(toks: list[tuple[str, int]]) -> tuple[str, int] | None:
 
 
 def latex_to_sympy_syntax(
-    text: str, *, functions: Mapping[str, Any] | None = None,
+    text: str,
+    *,
+    functions: Mapping[str, Any] | None = None,
     symbols: Mapping[str, Any] | None = None,
 ) -> str:
     """The sympy-syntax string for a LaTeX answer (raises :class:`ExpressionError`)."""
@@ -599,5 +753,6 @@ def parse_latex_answer(
     try:
         return parse_expression(syntax, symbols=symbols, functions=known)
     except ExpressionError as exc:
-        raise ExpressionError(f"{exc.message} (in the translation {syntax!r})", None,
-                              text) from None
+        raise ExpressionError(
+            f"{exc.message} (in the translation {syntax!r})", None, text
+        ) from None

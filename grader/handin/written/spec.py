@@ -35,6 +35,7 @@ class Model(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
 AnswerForm = Literal["expression", "numbers", "vector", "number", "values", "text"]
 
 
