@@ -21,8 +21,9 @@ backslash (``max(0, x)``, ``exp(x)``); ``\\max\\{0, x\\}``; ``\\binom{n}{k}``;
 ``\\int f\\,dx`` (an unevaluated integral); derivatives ``\\frac{d}{dx} f``, ``\\frac{df}{dx}``,
 ``\\frac{d^2 f}{dx^2}``, ``\\frac{\\partial f}{\\partial x}`` (unevaluated: the judge evaluates
 them under its time budget); accents as names (``\\hat{y}`` is y_hat, ``\\bar{x}`` x_bar) and
-typefaces as the letter (``\\mathbf{x}``, ``\\vec{x}``). Implications (``\\Rightarrow``) and relations are refused: they
-join statements, which :mod:`grader.handin.written` splits before reading each side.
+typefaces as the letter (``\\mathbf{x}``, ``\\vec{x}``). Implications (``\\Rightarrow``) and
+relations are refused: they join statements, which :mod:`grader.handin.written` splits
+before reading each side.
 """
 
 from __future__ import annotations
