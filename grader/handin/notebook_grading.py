@@ -127,15 +127,17 @@ def _unreadable(message: str) -> ProbeRunner:
 def _with_cell_notes(
     result: SubmissionResult, module: NotebookModule, failures: list[CellFailure]
 ) -> SubmissionResult:
-    """Each failed cell is named on every check not passed; each removed magic on the checks
-    of the names its cell defines; all of them in the result's notes too."""
-    failed = [f.message for f in failures]
+    """Each failed cell and each removed magic is named on every check not passed, and a
+    removed magic also on the checks of the names its cell defines; all of them in the
+    result's notes too."""
+    magics = [_sentence(n.message) for n in module.notes]
+    failed = [f.message for f in failures] + magics
     by_name: dict[str, list[str]] = {}
     for note in module.notes:
         for name in note.names:
             by_name.setdefault(name, []).append(_sentence(note.message))
     tasks = tuple(_task_with_notes(t, failed, by_name) for t in result.tasks)
-    notes = (*result.notes, *failed, *(_sentence(n.message) for n in module.notes))
+    notes = (*result.notes, *failed)
     return replace(result, tasks=tasks, notes=notes)
 
 
