@@ -100,7 +100,8 @@ def _candidates(
     chains: Sequence[ReadChain], args: set[sympy.Symbol], *, numeric: bool
 ) -> list[tuple[sympy.Expr, int]]:
     """Answer sides in the order written; sides after a ≈ only where no exact one is."""
-    exact, rounded = [], []
+    exact: list[tuple[sympy.Expr, int]] = []
+    rounded: list[tuple[sympy.Expr, int]] = []
     for c in chains:
         for k, r in enumerate(c.readings[1:], start=1):
             if not _is_answer(r, c.readings[0]):

@@ -103,12 +103,16 @@ def grade_written(
     notes = (*base.notes, *((document.note,) if document.note else ()))
     derivations = tuple(d for t in reading.tasks.values() for d in t.derivations)
     return WrittenResult(
-        **{**_fields(base), "tasks": tasks, "notes": notes}, derivations=derivations
+        submission=base.submission,
+        sheet=base.sheet,
+        authors=base.authors,
+        tasks=tasks,
+        import_error=base.import_error,
+        output=base.output,
+        seconds=base.seconds,
+        notes=notes,
+        derivations=derivations,
     )
-
-
-def _fields(result: SubmissionResult) -> dict[str, object]:
-    return {f: getattr(result, f) for f in SubmissionResult.__dataclass_fields__}
 
 
 def _loaded(sheet: LoadedSheet, tasks: Sequence[TaskResult]) -> list[LoadedTask]:

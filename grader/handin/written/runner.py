@@ -226,8 +226,8 @@ def read_line(name: str, entry: Answerable | None) -> str:
             parts.append(", ".join(shown) or "not found")
         return f"Read from your text{where}: `{name}` = ({'; '.join(parts)})."
     if answer.form in ("numbers", "vector"):
-        shown = ", ".join(_show(v) for v in answer.value)
-        return f"Read from your text{where}: `{name}` = [{shown}]."
+        items = ", ".join(_show(v) for v in answer.value)
+        return f"Read from your text{where}: `{name}` = [{items}]."
     return f"Read from your text{where}: `{name}` = {_show(answer.value)}."
 
 

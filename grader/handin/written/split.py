@@ -60,7 +60,7 @@ def split_tasks(text: str, task_ids: Sequence[str]) -> list[Section]:
     exercises = {k[0] for k in by_key}
     sections: list[Section] = []
     current: tuple[str | None, str | None] = (None, None)
-    start, seen = 0, set()
+    start, seen = 0, set[str]()
     for i, line in enumerate(lines):
         found = _task_of(line, current[1], by_key, exercises, seen)
         if found is None:
