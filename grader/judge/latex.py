@@ -432,7 +432,7 @@ class _Translator:
             self.i = start
             return 0
         self.take()
-        return order
+        return _order(order)
 
     def call(self, name: str, power: str | None = None) -> str:
         if self.peek() in ("(", "[", "\\{"):
@@ -699,7 +699,19 @@ def _differential(toks: list[tuple[str, int]]) -> tuple[str, int] | None:
     if len(words) == 3 or words[2] != "^":
         return None
     rest = [w for w in words[3:] if w not in ("{", "}")]
-    return (name, int(rest[0])) if len(rest) == 1 and rest[0].isdigit() else None
+    if len(rest) != 1 or not rest[0].isdigit():
+        return None
+    return name, _order(int(rest[0]))
+
+
+#: derivatives of higher order are refused: their formulas grow too fast to judge in time
+MAX_ORDER = 6
+
+
+def _order(order: int) -> int:
+    if order > MAX_ORDER:
+        raise ExpressionError(f"derivatives of order above {MAX_ORDER} are not read", None, "")
+    return order
 
 
 def latex_to_sympy_syntax(

@@ -177,3 +177,23 @@ def test_bad_written_hand_ins_do_not_stop_a_batch(sheet06, tmp_path: Path) -> No
     assert sorted(results) == ["binary.md", "empty.md", "seed.md"]
     assert results["seed.md"].auto_score == 4
     assert (tmp_path / "out" / "gradebook.csv").read_text().count("Krasilnikova") == 1
+
+
+def test_formulas_that_would_stall_the_judge_cost_nothing(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "heavy.md"
+    path.write_text(
+        "## 6.2\nd)\n$$s = \\sum_{i=1}^{1000000000} i^{i} = 1$$\n"
+        "$$g = \\frac{d^{40}}{dx^{40}} \\sigma(x) = 0$$\n"
+        "$$u = \\int_0^{x} e^{-t^2}\\,dt = 1$$\n"
+        "$$z = 2^{2^{2^{2^{2^{2^{2}}}}}} = 3$$\n",
+        encoding="utf-8",
+    )
+    result = grade_handin(sheet06, path)
+    assert isinstance(result, WrittenResult)
+    judged = [d for d in result.derivations if d.mistakes]
+    # only the integral is judged, and rightly: it is √π/2·erf(x), not 1
+    assert [d.line for d in judged] == [5]
+    notes = [s.note for d in result.derivations for s in d.steps]
+    assert any("no decision within the time budget" in n for n in notes)
+    assert any("derivatives of order above 6 are not read" in n for n in notes)
+    assert result.task("6.2d").status == "manual"

@@ -34,14 +34,10 @@ from grader.handin.written.read import Reader
 from grader.handin.written.runner import Answerable, WrittenRunner, read_line
 from grader.handin.written.split import Section, authors_in, split_tasks
 from grader.handin.written.steps import Budget, Derivation, TaskContext, check_chain, point_of
-from grader.judge.equivalence import deadline
 from grader.results import Author, CheckResult, SubmissionResult, TaskResult
 from grader.sheet.loader import LoadedSheet, LoadedTask
 
 log = logging.getLogger(__name__)
-
-#: wall seconds for reading one document (every step judged), at most
-READ_SECONDS = 60.0
 
 NOT_WRITTEN = (
     "The sheet does not let a written answer earn these points automatically; "
@@ -86,14 +82,8 @@ def grade_written(
     document = load_document(path)
     if isinstance(document, DocumentProblem):
         return _unread(sheet, path, document, options)
-    try:
-        with deadline(READ_SECONDS):
-            reading = read_written(sheet, document)
-    except TimeoutError:
-        problem = DocumentProblem(
-            "too_large", f"reading the document took longer than {READ_SECONDS:g} s"
-        )
-        return _unread(sheet, path, problem, options)
+    # no enclosing timer here: each judgement keeps its own (see steps.Budget)
+    reading = read_written(sheet, document)
     runner = WrittenRunner(reading.answers, reading.authors)
     base = grade(sheet, path, options=options, runner=runner)
     tasks = tuple(

@@ -121,7 +121,7 @@ def _top_level_split(text: str, sep: str) -> list[str]:
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif ch == sep and depth == 0:
+        elif ch == sep and depth == 0 and not text[:i].endswith("\\"):
             parts.append(text[last:i])
             last = i + 1
     parts.append(text[last:])
@@ -132,7 +132,7 @@ def _top_level_split(text: str, sep: str) -> list[str]:
 
 def _sides(statement: str) -> tuple[list[str], list[bool], bool]:
     """The sides of one statement, which are joined by ≈, and whether no other relation cut it."""
-    sides, approx, depth, last, mark = [], [False], 0, 0, False
+    sides, approx, depth, last = [], [False], 0, 0
     i, complete = 0, True
     text = statement
     while i < len(text):
@@ -156,5 +156,4 @@ def _sides(statement: str) -> tuple[list[str], list[bool], bool]:
             break
         i += 1
     sides.append(text[last:i])
-    del mark
     return [s.strip() for s in sides], approx[: len(sides)], complete

@@ -20,6 +20,7 @@ a step that holds with −x for x on one side asks whether σ(−x) was meant.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -95,13 +96,16 @@ class TaskContext:
 
 @dataclass
 class Budget:
-    """Comparisons left for the whole document."""
+    """Comparisons and wall seconds left for the whole document. Each comparison is held to
+    ``STEP_TIMEOUT`` by the judge's own timer; this bounds their number and their sum."""
 
     comparisons: int = 600
+    seconds: float = 30.0
+    started: float = field(default_factory=time.monotonic)
 
     def take(self) -> bool:
         self.comparisons -= 1
-        return self.comparisons >= 0
+        return self.comparisons >= 0 and time.monotonic() - self.started < self.seconds
 
 
 def read_side(latex: str, reader: Reader) -> Reading:
@@ -166,7 +170,10 @@ def compare(
         why = left.unread or right.unread
         return "unchecked", f"not read: {why}" if why else "not read"
     if not budget.take():
-        return "unchecked", "not checked: the document has more steps than the grader checks"
+        return (
+            "unchecked",
+            "not checked: the document has more steps than the grader checks in time",
+        )
     verdict = _equivalent(right.value, left.value, ctx)
     if verdict.verdict == "equal":
         return "equal", ""
