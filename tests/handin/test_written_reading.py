@@ -124,7 +124,7 @@ def test_6_2c_sigma_of_minus_x_written_as_sigma_of_x(seed) -> None:  # noqa: ANN
 def test_6_2d_the_third_derivative_not_divided_by_3_factorial_is_the_slip(seed) -> None:  # noqa: ANN001
     (slip,) = [m for m in mistakes(seed, "6.2d") if "\\frac{1}{8}x^{3}" in m]
     side = "\\frac{1}{2}x^{0} + \\frac{1}{4}x^{1} + \\frac{0}{2}x^{2} - \\frac{1}{8}x^{3}"
-    assert f"The sides around “{side}” are equal" in slip
+    assert f"the sides around “{side}” agree, so the error is that side" in slip
 
 
 def test_6_3b_graph_derivatives_and_values_put_in_are_no_mistakes(seed) -> None:  # noqa: ANN001

@@ -283,22 +283,27 @@ def _mistakes(
             k += 1
             continue
         left, right = _short(readings[step.left].latex), _short(readings[step.right].latex)
+        wrong = readings[step.right]
+        hints = _named(wrong, ctx) or _sign_hint(readings[step.left], wrong, ctx)
+        lead = f"Line {chain.line}: " + "".join(f"{_clause(h)} " for h in hints)
         if step.slip and k + 1 < len(steps):
             after = steps[k + 1]
+            nxt = _short(readings[after.right].latex)
             text = (
-                f"Line {chain.line}: “{left} = {right}” does not hold ({step.note}); nor does "
-                f"“{right} = {_short(readings[after.right].latex)}” ({after.note}). The sides "
-                f"around “{right}” are equal: the error is in that side."
+                f"{lead}“{left} = {right}” does not hold ({step.note}), nor “{right} = {nxt}” "
+                f"({after.note}): the sides around “{right}” agree, so the error is that side."
             )
-            wrong = readings[step.right]
             k += 2
         else:
-            text = f"Line {chain.line}: “{left} = {right}” does not hold: {step.note}."
-            wrong = readings[step.right]
+            text = f"{lead}“{left} = {right}” does not hold: {step.note}."
             k += 1
-        hints = _named(wrong, ctx) or _sign_hint(readings[step.left], readings[step.right], ctx)
-        out.append(" ".join([text, *hints]))
+        out.append(text)
     return out
+
+
+def _clause(hint: str) -> str:
+    """A hint as the opening of the sentence: no full stop of its own, a colon after."""
+    return hint.rstrip().rstrip(".") + ":"
 
 
 def _named(wrong: Reading, ctx: TaskContext) -> list[str]:
