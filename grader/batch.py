@@ -23,6 +23,7 @@ from grader.grading import (
     submission_digest,
     write_manual_scores,
 )
+from grader.handin import grade_handin
 from grader.output import (
     BatchItem,
     ProgressCallback,
@@ -78,7 +79,7 @@ def _init_worker(sheet: LoadedSheet, parent: int | None = None) -> None:
 
 def _grade_in_worker(path: Path, options: GradeOptions) -> SubmissionResult:
     assert _SHEET is not None
-    return grade_submission(_SHEET, path, options=options)
+    return grade_handin(_SHEET, path, options=options, grade=grade_submission)
 
 
 def grade_batch(
@@ -216,7 +217,7 @@ class BatchPlan:
 
 def _safe_grade(sheet: LoadedSheet, path: Path, options: GradeOptions) -> SubmissionResult:
     try:
-        return grade_submission(sheet, path, options=options)
+        return grade_handin(sheet, path, options=options, grade=grade_submission)
     except Exception as exc:  # noqa: BLE001 - one hand-in never stops the batch
         log.exception("grading %s failed", path)
         return failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")

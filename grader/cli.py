@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"grader {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser("grade", help="grade a class: every .py in the PATHs")
+    g = sub.add_parser("grade", help="grade a class: every hand-in in the PATHs")
     g.add_argument("sheet", type=Path)
     g.add_argument("paths", type=Path, nargs="+")
     g.add_argument("--out", type=Path, default=Path("reports"))
@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("template", help="print a hand-in skeleton for a sheet")
     t.add_argument("sheet", type=Path)
+    t.add_argument(
+        "--notebook",
+        type=Path,
+        nargs="?",
+        const=Path(""),
+        help="write a starter notebook instead (to FILE, default SHEET-ID.ipynb here)",
+    )
     t.set_defaults(func=cmd_template)
     return p
 
@@ -137,7 +144,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 on_start=bar.start,
             )
     if not batch.items:
-        print("grader: no .py hand-ins found", file=sys.stderr)
+        print("grader: no hand-ins (.py, .ipynb, .md, .tex) found", file=sys.stderr)
     reused = len(batch.items) - batch.graded
     print(
         f"Graded {batch.graded} hand-in(s)"
@@ -158,12 +165,13 @@ def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: AN
         raise UsageError(f"no such file: {path}")
     warm_up()  # first: the sandbox boots while sympy is imported and the sheet loads
 
-    from grader.grading import GradeOptions, grade_submission
+    from grader.grading import GradeOptions
+    from grader.handin import grade_handin
     from grader.sheet.loader import load_sheet
 
     sheet = load_sheet(sheet_path)
     _say_how_isolated()
-    return sheet, grade_submission(sheet, path, options=GradeOptions(visible_only=visible_only))
+    return sheet, grade_handin(sheet, path, options=GradeOptions(visible_only=visible_only))
 
 
 def _write_report(result, sheet, out: Path, stem: str) -> Path:  # noqa: ANN001
@@ -181,10 +189,11 @@ def _exit_for(result) -> int:  # noqa: ANN001
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from grader.handin.formats import report_folder_name
     from grader.reports.terminal import check_json, print_check_table
 
     sheet, result = _grade_one(args.path, args.sheet, visible_only=True)
-    report = _write_report(result, sheet, args.out, args.path.stem)
+    report = _write_report(result, sheet, args.out, report_folder_name(args.path))
     if args.json:
         print(check_json(result))
     else:
@@ -193,12 +202,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ci(args: argparse.Namespace) -> int:
+    from grader.handin.formats import report_folder_name
     from grader.output import atomic_write_text
     from grader.reports.ci import gradescope_json, junit_xml, step_summary_markdown
     from grader.reports.terminal import print_check_table
 
     sheet, result = _grade_one(args.path, args.sheet, visible_only=False)
-    report = _write_report(result, sheet, args.out, args.path.stem)
+    report = _write_report(result, sheet, args.out, report_folder_name(args.path))
     if args.junit:
         atomic_write_text(args.junit, junit_xml(result))
     if args.gradescope:
@@ -221,9 +231,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_template(args: argparse.Namespace) -> int:
     from grader.sheet.loader import load_sheet
-    from grader.template import submission_template
+    from grader.template import notebook_template, submission_template
 
-    print(submission_template(load_sheet(args.sheet)), end="")
+    sheet = load_sheet(args.sheet)
+    if args.notebook is None:
+        print(submission_template(sheet), end="")
+        return EXIT_OK
+    target = args.notebook if args.notebook != Path("") else Path(f"{sheet.id}.ipynb")
+    if target.exists():
+        raise UsageError(f"{target} exists already; name another file after --notebook")
+    target.write_text(notebook_template(sheet), encoding="utf-8")
+    print(f"Wrote {target}: a starter notebook for {sheet.model.title or sheet.id}.")
     return EXIT_OK
 
 

@@ -214,7 +214,7 @@ def _worker_sandbox() -> Sandbox:
 
 def grade_remote(blob: SheetBlob, hand_in: HandIn, options: GradeOptions) -> SubmissionResult:
     """Grade one hand-in on a worker (a dask task)."""
-    from grader.grading import grade_submission
+    from grader.handin import grade_handin
 
     sheet = _worker_sheet(blob)
     box = _worker_sandbox()
@@ -223,7 +223,7 @@ def grade_remote(blob: SheetBlob, hand_in: HandIn, options: GradeOptions) -> Sub
     try:
         path = folder / name
         path.write_bytes(hand_in.data)
-        return grade_submission(
+        return grade_handin(
             sheet,
             path,
             options=options,

@@ -113,7 +113,7 @@ def grade_submission(
         if not checks:
             continue
         tasks.append(
-            _task_result(task.spec.id, task.spec.title, checks, path.name, options.manual_scores)
+            task_result(task.spec.id, task.spec.title, checks, path.name, options.manual_scores)
         )
     authors_outcome = report.outcomes.get(AUTHORS_PROBE.id)
     authors = authors_from(
@@ -151,7 +151,7 @@ def _judge(check, trial, outcomes: Mapping[str, Outcome]) -> CheckResult:  # noq
         )
 
 
-def _task_result(
+def task_result(
     task_id: str,
     title: str,
     checks: list[CheckResult],

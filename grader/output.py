@@ -45,12 +45,21 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
 
 
 def find_submissions(paths: Iterable[Path]) -> list[Path]:
-    """Every ``.py`` hand-in in the given files and folders (not ``_private.py`` helpers)."""
+    """Every hand-in (``.py``, ``.ipynb``, ``.md``, ``.tex``) in the given files and folders
+    (not ``_private.py`` helpers, README files, or Jupyter's ``.ipynb_checkpoints`` copies)."""
+    from grader.handin.formats import is_handin
+
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
             found += sorted(
-                q for q in p.rglob("*.py") if not q.name.startswith(("_", ".")) and q.is_file()
+                q
+                for q in p.rglob("*")
+                if is_handin(q)
+                and not q.name.startswith(("_", "."))
+                and q.stem.lower() != "readme"
+                and ".ipynb_checkpoints" not in q.parts
+                and q.is_file()
             )
         elif p.is_file():
             found.append(p)

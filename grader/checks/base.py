@@ -156,6 +156,8 @@ def describe_error(name: str, err: ProbeError) -> str:
             return f"Running {subject}: {err.message}."
         case "import":
             return f"Your file could not be imported: {err.message}."
+        case "unanswerable":
+            return f"{subject}: {err.message}."
         case "bad_value":
             return f"{subject} returned an answer the grader cannot read: {err.message}."
         case _:

@@ -82,6 +82,7 @@ ErrorKind = Literal[
     "import",  # the hand-in failed to import (syntax error, exception at import)
     "bad_value",  # the answer could not be encoded or decoded (too large, wrong type)
     "sandbox",  # the grader could not run the hand-in at all (infrastructure)
+    "unanswerable",  # a written hand-in's text does not answer this probe (nothing was run)
 ]
 
 

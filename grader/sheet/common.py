@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.handin.written.spec import WrittenAnswer
+
 DomainName = Literal["real", "positive", "nonnegative", "integer", "positive_integer"]
 #: a named domain, or an open interval ``[lo, hi]``
 Domain = DomainName | tuple[float, float]
@@ -75,3 +77,6 @@ class CheckSpec(Model):
     timeout: Annotated[float, Field(gt=0, le=120)] = 2.0
     mistakes: list[Mistake] = []
     title: str | None = None
+    #: what a written (markdown/LaTeX) hand-in may answer here (grader.handin.written.spec)
+    written: WrittenAnswer | None = None
+

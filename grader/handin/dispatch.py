@@ -1,0 +1,34 @@
+"""One entry point for every kind of hand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.grading import GradeOptions, ProbeRunner, grade_submission
+from grader.handin.formats import handin_kind
+from grader.results import SubmissionResult
+from grader.sheet.loader import LoadedSheet
+
+
+def grade_handin(
+    sheet: LoadedSheet,
+    path: Path,
+    *,
+    options: GradeOptions | None = None,
+    runner: ProbeRunner | None = None,
+    grade: Callable[..., SubmissionResult] = grade_submission,
+) -> SubmissionResult:
+    """Grade ``path`` as the kind of hand-in its extension says (``.py``, ``.ipynb``, ``.md``,
+    ``.tex``). ``grade`` is the Python grading every kind goes through in the end (callers pass
+    their own reference to it, so that a test may replace it)."""
+    kind = handin_kind(path)
+    if kind == "notebook":
+        from grader.handin.notebook_grading import grade_notebook
+
+        return grade_notebook(sheet, path, options=options, runner=runner, grade=grade)
+    if kind == "written":
+        from grader.handin.written.grading import grade_written
+
+        return grade_written(sheet, path, options=options, grade=grade)
+    return grade(sheet, path, options=options, runner=runner)

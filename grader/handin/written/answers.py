@@ -1,0 +1,264 @@
+"""A task's final answers, found in what it wrote.
+
+An answer is named by the left side of an equation (``\\sigma'(x) = …``, ``\\frac{\\partial
+e}{\\partial b} = …``): among the chains that start with one of the sheet's names, the last
+side that is an answer counts (not a side that still holds a derivative operator or the
+name itself). A number may also be given in prose ("14 learnable parameters"). Taylor
+coefficients come from the last polynomial the task writes, or else from the values the text
+gives for f⁽ᵏ⁾(0) put into its own formula (so a missing k! stays missing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from grader.handin.written.math import Chain
+from grader.handin.written.read import Reader, Unreadable, canonical_shape
+from grader.handin.written.spec import WrittenValue
+from grader.handin.written.steps import Reading, read_side
+
+_INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
+
+
+@dataclass
+class ReadChain:
+    chain: Chain
+    readings: list[Reading]
+
+
+@dataclass(frozen=True)
+class ReadAnswer:
+    """What the text answers for one name the check asks for."""
+
+    name: str
+    form: str
+    #: an expression (``expression``), numbers (``numbers``, ``vector``, ``number``), text
+    value: Any = None
+    #: ``values``: per component, the formula in the arguments, and the value at the point
+    formulas: tuple[sympy.Expr | None, ...] = ()
+    at_values: tuple[sympy.Expr | None, ...] = ()
+    #: where in the document it was read, for the feedback
+    lines: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def found(self) -> bool:
+        if self.form == "values":
+            return any(f is not None for f in self.formulas) or any(
+                v is not None for v in self.at_values
+            )
+        return self.value is not None
+
+
+def find_answer(
+    name: str, spec: WrittenValue, chains: Sequence[ReadChain], prose: str, reader: Reader
+) -> ReadAnswer:
+    args = {reader.symbols.get(a) or sympy.Symbol(a, real=True) for a in spec.arg_names()}
+    if spec.form == "text":
+        text = prose.strip()
+        return ReadAnswer(name, "text", text[:5000] if text else None)
+    if spec.form == "expression":
+        found = _last(_candidates(_named(spec.names, chains, reader), args, numeric=False))
+        return ReadAnswer(name, "expression", found[0] if found else None, lines=_at(found))
+    if spec.form == "number":
+        found = _last(_candidates(_named(spec.names, chains, reader), set(), numeric=True))
+        if found:
+            return ReadAnswer(name, "number", found[0], lines=_at(found))
+        return ReadAnswer(name, "number", _prose_number(prose, spec.words))
+    if spec.form == "vector":
+        return _vector(name, spec, chains, reader)
+    if spec.form == "values":
+        return _values(name, spec, chains, reader, args)
+    return _numbers(name, spec, chains, reader)
+
+
+def _named(names: Sequence[str], chains: Sequence[ReadChain], reader: Reader) -> list[ReadChain]:
+    shapes = set()
+    for n in names:
+        try:
+            shapes.add(canonical_shape(reader.shape(n)))
+        except Unreadable:
+            continue
+    return [c for c in chains if c.readings and c.readings[0].shape in shapes]
+
+
+def _is_answer(reading: Reading, first: Reading) -> bool:
+    shape = reading.shape
+    if reading.value is None or shape is None or shape == first.shape:
+        return False
+    if shape.has(sympy.Derivative, sympy.Integral, sympy.Sum):
+        return False
+    return not any("__d" in type(f).__name__ for f in shape.atoms(AppliedUndef))
+
+
+def _candidates(
+    chains: Sequence[ReadChain], args: set[sympy.Symbol], *, numeric: bool
+) -> list[tuple[sympy.Expr, int]]:
+    """Answer sides in the order written; sides after a ≈ only where no exact one is."""
+    exact: list[tuple[sympy.Expr, int]] = []
+    rounded: list[tuple[sympy.Expr, int]] = []
+    for c in chains:
+        for k, r in enumerate(c.readings[1:], start=1):
+            if not _is_answer(r, c.readings[0]):
+                continue
+            assert r.value is not None
+            free = r.value.free_symbols
+            if numeric and not free or not numeric and free and free <= args:
+                approx = any(c.chain.approx[1 : k + 1])
+                (rounded if approx else exact).append((r.value, c.chain.line))
+    return exact or rounded
+
+
+def _last(found: list[tuple[sympy.Expr, int]]) -> tuple[sympy.Expr, int] | None:
+    return found[-1] if found else None
+
+
+def _at(found: tuple[sympy.Expr, int] | None) -> tuple[int, ...]:
+    return (found[1],) if found else ()
+
+
+def _prose_number(prose: str, words: Sequence[str]) -> sympy.Expr | None:
+    text = _INLINE_MATH.sub(" ", prose)
+    found = None
+    for word in words:
+        w = re.escape(word)
+        for pattern in (
+            rf"(-?\d+(?:\.\d+)?)\s+(?:[A-Za-z-]+\s+){{0,2}}{w}",
+            rf"{w}\s*(?:[:=]|is|are|of|would be|will be)\s*(-?\d+(?:\.\d+)?)",
+        ):
+            for m in re.finditer(pattern, text, re.IGNORECASE):
+                found = sympy.nsimplify(m.group(1))
+    return found
+
+
+def _vector(
+    name: str, spec: WrittenValue, chains: Sequence[ReadChain], reader: Reader
+) -> ReadAnswer:
+    found: tuple[tuple[sympy.Expr, ...], int] | None = None
+    for c in _named(spec.names, chains, reader):
+        for k, r in enumerate(c.readings[1:], start=1):
+            if any(c.chain.approx[1 : k + 1]) and found is not None:
+                continue  # a rounded vector after an exact one
+            entries = reader.vector(r.latex)
+            values = [read_side(e, reader).value for e in entries] if entries else None
+            if values and all(v is not None and not v.free_symbols for v in values):
+                found = (tuple(v for v in values if v is not None), c.chain.line)
+    if found is None and spec.components:
+        parts = [_component_number(names, chains, reader) for names in spec.components]
+        if all(p is not None for p in parts):
+            found = (tuple(p[0] for p in parts if p), max(p[1] for p in parts if p))
+    if found is None:
+        return ReadAnswer(name, "vector")
+    return ReadAnswer(name, "vector", found[0], lines=(found[1],))
+
+
+def _component_number(
+    names: Sequence[str], chains: Sequence[ReadChain], reader: Reader
+) -> tuple[sympy.Expr, int] | None:
+    return _last(_candidates(_named(names, chains, reader), set(), numeric=True))
+
+
+def _values(
+    name: str,
+    spec: WrittenValue,
+    chains: Sequence[ReadChain],
+    reader: Reader,
+    args: set[sympy.Symbol],
+) -> ReadAnswer:
+    formulas: list[sympy.Expr | None] = []
+    values: list[sympy.Expr | None] = []
+    lines: list[int] = []
+    for names in spec.components:
+        named = _named(names, chains, reader)
+        formula = _last(_candidates(named, args, numeric=False))
+        value = _last(_candidates(named, set(), numeric=True))
+        formulas.append(formula[0] if formula else None)
+        values.append(value[0] if value else None)
+        lines += [*_at(formula), *_at(value)]
+    return ReadAnswer(
+        name, "values", formulas=tuple(formulas), at_values=tuple(values), lines=tuple(lines)
+    )
+
+
+def _numbers(
+    name: str, spec: WrittenValue, chains: Sequence[ReadChain], reader: Reader
+) -> ReadAnswer:
+    if spec.series and spec.count:
+        var = reader.symbols.get(spec.series) or sympy.Symbol(spec.series, real=True)
+        found = _series(chains, var, spec.count) or _series_from_derivatives(
+            chains, var, spec.count
+        )
+        if found:
+            return ReadAnswer(name, "numbers", found[0], lines=(found[1],))
+    if spec.components:
+        parts = [_component_number(names, chains, reader) for names in spec.components]
+        if all(p is not None for p in parts):
+            return ReadAnswer(
+                name,
+                "numbers",
+                tuple(p[0] for p in parts if p),
+                lines=tuple(p[1] for p in parts if p),
+            )
+    return ReadAnswer(name, "numbers")
+
+
+def _coefficients(expr: sympy.Expr, var: sympy.Symbol, count: int) -> tuple[sympy.Expr, ...] | None:
+    if expr.free_symbols != {var}:
+        return None
+    try:
+        poly = sympy.Poly(sympy.expand(expr), var)
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded, ValueError):
+        return None
+    if poly.degree() >= count or poly.degree() < 1:
+        return None
+    if any(c.free_symbols for c in poly.all_coeffs()):
+        return None
+    return tuple(sympy.nsimplify(poly.coeff_monomial(var**k)) for k in range(count))
+
+
+def _series(
+    chains: Sequence[ReadChain], var: sympy.Symbol, count: int
+) -> tuple[tuple[sympy.Expr, ...], int] | None:
+    """The last polynomial written outright (no f⁽ᵏ⁾(0) left in it)."""
+    found = None
+    for c in chains:
+        for r in c.readings:
+            if r.value is None or r.shape is None or r.shape.atoms(AppliedUndef):
+                continue
+            coefficients = _coefficients(r.value, var, count)
+            if coefficients is not None:
+                found = (coefficients, c.chain.line)
+    return found
+
+
+def _series_from_derivatives(
+    chains: Sequence[ReadChain], var: sympy.Symbol, count: int
+) -> tuple[tuple[sympy.Expr, ...], int] | None:
+    """The text's formula in f(0), f'(0), … with the values the text gives them."""
+    given: dict[sympy.Expr, sympy.Expr] = {}
+    for c in chains:
+        first = c.readings[0].shape if c.readings else None
+        if not isinstance(first, AppliedUndef) or first.free_symbols:
+            continue
+        numbers = [
+            r.value for r in c.readings[1:] if r.value is not None and not r.value.free_symbols
+        ]
+        if numbers:
+            given[first] = numbers[-1]
+    found = None
+    for c in chains:
+        for r in c.readings:
+            if r.shape is None or not r.shape.atoms(AppliedUndef):
+                continue
+            filled = r.shape.xreplace(given)
+            if filled.atoms(AppliedUndef):
+                continue
+            coefficients = _coefficients(filled, var, count)
+            if coefficients is not None:
+                found = (coefficients, c.chain.line)
+    return found

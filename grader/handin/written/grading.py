@@ -1,0 +1,307 @@
+"""``grade_written``: a markdown or LaTeX hand-in, read and judged by the sheet's own checks.
+
+The text is split into tasks, every derivation is checked step by step, and the final
+answers are read; the checks then judge those answers through the ``runner`` seam of
+``grade_submission``, exactly as they judge code. What a check makes of it:
+
+- every probe answered: the check's verdict stands; when it is full marks and the task's
+  derivations have broken steps, each costs the sheet's ``step_cost`` (at most
+  ``max_step_cost``) of the check's points;
+- some probes answered, some not (a network's outputs are written for the sheet's network
+  only): the cases answered are scored, the others are left out (the check core does so);
+- nothing answered, or the sheet accepts no written answer for the check: the check waits
+  for a person, with the reason and the task's text.
+
+A reading problem of ours (a side we cannot read, a document too large, a time budget
+spent) never costs points: it sends the task to a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import sympy
+
+from grader.grading import GradeOptions, grade_submission, task_result
+from grader.handin.written.answers import ReadChain, find_answer
+from grader.handin.written.document import Document, DocumentProblem, load_document
+from grader.handin.written.math import chains, formulas
+from grader.handin.written.read import Reader
+from grader.handin.written.runner import Answerable, WrittenRunner, read_line
+from grader.handin.written.split import Section, authors_in, split_tasks
+from grader.handin.written.steps import Budget, Derivation, TaskContext, check_chain, point_of
+from grader.results import Author, CheckResult, SubmissionResult, TaskResult
+from grader.sheet.loader import LoadedSheet, LoadedTask
+
+log = logging.getLogger(__name__)
+
+NOT_WRITTEN = (
+    "The sheet does not let a written answer earn these points automatically; "
+    "a person will grade your text."
+)
+
+
+@dataclass(frozen=True)
+class WrittenResult(SubmissionResult):
+    """A written hand-in's result, with its derivations for the report."""
+
+    derivations: tuple[Derivation, ...] = ()
+
+
+@dataclass
+class TaskReading:
+    text: str = ""
+    derivations: list[Derivation] = field(default_factory=list)
+    chains: list[ReadChain] = field(default_factory=list)
+
+    @property
+    def mistakes(self) -> list[str]:
+        return [m for d in self.derivations for m in d.mistakes]
+
+
+@dataclass
+class DocumentReading:
+    tasks: dict[str, TaskReading]
+    answers: dict[str, Answerable]
+    authors: tuple[Author, ...]
+
+
+def grade_written(
+    sheet: LoadedSheet,
+    path: Path,
+    *,
+    options: GradeOptions | None = None,
+    grade: Callable[..., SubmissionResult] = grade_submission,
+) -> SubmissionResult:
+    """Grade a ``.md`` or ``.tex`` hand-in."""
+    options = options or GradeOptions()
+    document = load_document(path)
+    if isinstance(document, DocumentProblem):
+        return _unread(sheet, path, document, options)
+    # no enclosing timer here: each judgement keeps its own (see steps.Budget)
+    reading = read_written(sheet, document)
+    runner = WrittenRunner(reading.answers, reading.authors)
+    base = grade(sheet, path, options=options, runner=runner)
+    tasks = tuple(
+        _task(task, loaded, reading.tasks.get(task.task_id, TaskReading()), runner, options, path)
+        for task, loaded in zip(base.tasks, _loaded(sheet, base.tasks), strict=True)
+    )
+    notes = (*base.notes, *((document.note,) if document.note else ()))
+    derivations = tuple(d for t in reading.tasks.values() for d in t.derivations)
+    return WrittenResult(
+        submission=base.submission,
+        sheet=base.sheet,
+        authors=base.authors,
+        tasks=tasks,
+        import_error=base.import_error,
+        output=base.output,
+        seconds=base.seconds,
+        notes=notes,
+        derivations=derivations,
+    )
+
+
+def _loaded(sheet: LoadedSheet, tasks: Sequence[TaskResult]) -> list[LoadedTask]:
+    by_id = {t.spec.id: t for t in sheet.tasks}
+    return [by_id[t.task_id] for t in tasks]
+
+
+# ------------------------------------------------------------------ reading
+def read_written(sheet: LoadedSheet, document: Document) -> DocumentReading:
+    """Every task's derivations judged and its final answers found."""
+    ctx = sheet.context
+    sections = split_tasks(document.text, [t.spec.id for t in sheet.tasks])
+    by_id = {t.spec.id: t for t in sheet.tasks}
+    budget = Budget()
+    tasks: dict[str, TaskReading] = {}
+    answers: dict[str, Answerable] = {}
+    shared: dict[str | None, dict[str, sympy.Lambda]] = {}
+    for section in sections:
+        functions = shared.setdefault(section.exercise, dict(ctx.functions))
+        task = by_id.get(section.task_id or "")
+        reading = _read_section(section, task, sheet, functions, budget)
+        if task is None:
+            continue
+        tasks[task.spec.id] = reading
+        reader = _reader(task, sheet, functions)
+        for check in task.checks:
+            written = check.spec.written
+            for name, spec in written.answers.items() if written else ():
+                args = tuple(ctx.symbol(a) for a in spec.arg_names())
+                answer = find_answer(name, spec, reading.chains, section.text, reader)
+                answers.setdefault(name, Answerable(answer, args, tuple(spec.at.values())))
+    return DocumentReading(tasks, answers, authors_in(document.text))
+
+
+def _reader(task: LoadedTask | None, sheet: LoadedSheet, functions: dict) -> Reader:
+    ctx = sheet.context
+    definitions: dict[str, sympy.Expr] = {}
+    for check in task.checks if task else ():
+        written = check.spec.written
+        if written is None:
+            continue
+        names = {n: sympy.Symbol(n, real=True) for n in written.definitions}
+        for name, text in written.definitions.items():
+            definitions[name] = ctx.parse(text, ("written", "definitions", name), extra=names)
+    return Reader(dict(ctx.symbols), functions, definitions)
+
+
+def _read_section(
+    section: Section,
+    task: LoadedTask | None,
+    sheet: LoadedSheet,
+    functions: dict,
+    budget: Budget,
+) -> TaskReading:
+    reader = _reader(task, sheet, functions)
+    point: dict = {}
+    mistakes: list[tuple[sympy.Expr, str]] = []
+    for check in task.checks if task else ():
+        written = check.spec.written
+        for spec in written.answers.values() if written else ():
+            point.update(point_of(spec.at, sheet.context.symbols))
+        for m in check.spec.mistakes:
+            if m.expr is None or check.spec.written is None:
+                continue
+            try:
+                mistakes.append((sheet.context.parse(m.expr, "mistakes"), m.message))
+            except ValueError:
+                continue
+    ctx = TaskContext(reader, point, mistakes, dict(sheet.model.symbols))  # type: ignore[arg-type]
+    reading = TaskReading(section.text)
+    for chain in chains(formulas(section.text, section.start)):
+        derivation, readings = check_chain(chain, section.task_id, ctx, budget)
+        reading.derivations.append(derivation)
+        reading.chains.append(ReadChain(chain, readings))
+    return reading
+
+
+# ------------------------------------------------------------------ judging
+def _task(
+    task: TaskResult,
+    loaded: LoadedTask,
+    reading: TaskReading,
+    runner: WrittenRunner,
+    options: GradeOptions,
+    path: Path,
+) -> TaskResult:
+    specs = {c.check_id: c.spec for c in loaded.checks}
+    checks = [_check(c, specs[c.check_id], reading, runner) for c in task.checks]
+    checks = [_with_read(c, specs[c.check_id], runner.answers) for c in checks]
+    result = task_result(task.task_id, task.title, checks, path.name, options.manual_scores)
+    if result.status == "manual" and not result.manual_answer and reading.text.strip():
+        result = replace(result, manual_answer=reading.text.strip()[:5000])
+    return result
+
+
+def _check(
+    check: CheckResult, spec: object, reading: TaskReading, runner: WrittenRunner
+) -> CheckResult:
+    written = getattr(spec, "written", None)
+    asked = [ok for pid, ok in runner.answered.items() if pid.startswith(check.check_id + "/")]
+    findings = reading.mistakes
+    if written is None:
+        return _manual(check, [NOT_WRITTEN, *findings])
+    if any(asked) and not check.undetermined:
+        # the cases the text answers are scored; those it cannot answer (a random network)
+        # are not (the check core leaves them out)
+        return _with_steps(check, findings, written.step_cost, written.max_step_cost)
+    return _manual(
+        check,
+        [
+            f"Nothing `{check.name}` needs could be read from your text; a person will grade it.",
+            *findings,
+        ],
+    )
+
+
+def _with_read(check: CheckResult, spec: object, answers: Mapping[str, Answerable]) -> CheckResult:
+    """Say what was read for each name the check asks for (or that it was not found)."""
+    written = getattr(spec, "written", None)
+    if written is None:
+        return check
+    lines = [read_line(name, answers.get(name)) for name in written.answers]
+    return replace(check, feedback=(*check.feedback, *lines))
+
+
+def _with_steps(
+    check: CheckResult, findings: list[str], step_cost: float, max_step_cost: float
+) -> CheckResult:
+    if not findings:
+        return check
+    if not check.passed:
+        return replace(check, feedback=(*check.feedback, *findings))
+    fraction = min(step_cost * len(findings), max_step_cost)
+    cost = round(check.max_points * fraction, 6)
+    if cost <= 0:
+        return replace(check, feedback=(*check.feedback, *findings))
+    steps = "step does" if len(findings) == 1 else "steps do"
+    note = (
+        f"Your final answer is right, but {len(findings)} {steps} not hold in your derivation: "
+        f"−{cost:g} point(s)."
+    )
+    return replace(
+        check,
+        points=round(check.points - cost, 6),
+        passed=False,
+        feedback=(*check.feedback, note, *findings),
+    )
+
+
+def _manual(check: CheckResult, feedback: list[str]) -> CheckResult:
+    return replace(
+        check,
+        points=0.0,
+        passed=False,
+        feedback=tuple(dict.fromkeys(feedback)),
+        method="manual",
+        undetermined=True,
+        error=None,
+    )
+
+
+# ------------------------------------------------------------------ unreadable documents
+def _unread(
+    sheet: LoadedSheet, path: Path, problem: DocumentProblem, options: GradeOptions
+) -> SubmissionResult:
+    """A document we do not read: empty (nothing earned), binary (an error, as a file that
+    does not import), or too large for our budgets (a person grades it, nothing lost)."""
+    message = problem.message[0].upper() + problem.message[1:] + "."
+    tasks = []
+    for loaded in sheet.tasks:
+        checks = []
+        for c in loaded.checks:
+            if options.visible_only and c.spec.hidden:
+                continue
+            checks.append(
+                CheckResult(
+                    check_id=c.check_id,
+                    kind=c.kind,
+                    name=c.spec.name,
+                    points=0.0,
+                    max_points=c.spec.points,
+                    passed=False,
+                    feedback=(message,),
+                    hidden=c.spec.hidden,
+                    method="manual" if problem.kind == "too_large" else "",
+                    error="import" if problem.kind == "binary" else None,
+                    undetermined=problem.kind == "too_large",
+                )
+            )
+        if checks:
+            tasks.append(
+                _task_result(
+                    loaded.spec.id, loaded.spec.title, checks, path.name, options.manual_scores
+                )
+            )
+    return WrittenResult(
+        submission=path.name,
+        sheet=sheet.id,
+        authors=(Author(path.stem),),
+        tasks=tuple(tasks),
+        import_error=None if problem.kind == "too_large" else problem.message,
+        notes=(problem.message,) if problem.kind == "too_large" else (),
+    )

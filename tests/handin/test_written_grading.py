@@ -1,0 +1,199 @@
+"""Does a written hand-in get the verdicts a careful instructor would give from its text,
+and does bad input get a clear message without stopping anything?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.handin import grade_handin
+from grader.handin.written.grading import WrittenResult
+from grader.handin.written.view import render_derivations
+from grader.results import SubmissionResult
+from tests.handin.conftest import WRITTEN
+
+#: task -> (status, score, words the task's feedback must contain)
+SEED: dict[str, tuple[str, float, list[str]]] = {
+    "6.1a": ("manual", 0, ["does not let a written answer earn these points"]),
+    "6.1b": ("manual", 0, ["waits for a person", "your answer in words"]),
+    "6.1c": ("manual", 0, ["does not let a written answer earn these points"]),
+    "6.1d": ("manual", 0, ["does not let a written answer earn these points"]),
+    "6.2a": (
+        "partial",
+        1,
+        [
+            "`sigmoid_derivative` is right",
+            "2 steps do not hold in your derivation: −1 point(s)",
+            "The square of the denominator was lost",
+            "σ(x)·(1·σ(x)) is σ², not σ(1 − σ)",
+        ],
+    ),
+    "6.2b": ("manual", 0, ["does not let a written answer earn these points"]),
+    "6.2c": ("manual", 0, ["σ(−x) written as σ(x)?"]),
+    "6.2d": (
+        "partial",
+        1.5,
+        ["All 4 Taylor coefficients are right", "`TAYLOR_COEFFICIENTS` = [1/2, 1/4, 0, -1/48]"],
+    ),
+    "6.3a": (
+        "manual",
+        0,
+        [
+            "answers only part of what this check asks",
+            "`N_PARAMETERS` = 14",
+            "Not found in your text: `PREDICTED_CLASS`",
+        ],
+    ),
+    "6.3b": (
+        "partial",
+        1.5,
+        ["right partial derivatives", "(b + 1, 2 at the point; a + 2*b + 1, 5 at the point)"],
+    ),
+}
+
+CORRECT_FULL = {"6.2a", "6.2d", "6.3b"}
+
+
+@pytest.fixture(scope="module")
+def seed(sheet06) -> SubmissionResult:  # noqa: ANN001
+    return grade_handin(sheet06, WRITTEN / "seed_group.md")
+
+
+@pytest.fixture(scope="module")
+def correct(sheet06) -> SubmissionResult:  # noqa: ANN001
+    return grade_handin(sheet06, WRITTEN / "correct.md")
+
+
+@pytest.mark.parametrize("task_id", sorted(SEED))
+def test_the_seed_gets_an_instructors_verdicts(seed: SubmissionResult, task_id: str) -> None:
+    status, score, words = SEED[task_id]
+    task = seed.task(task_id)
+    assert (task.status, task.score) == (status, score)
+    text = "\n".join(task.feedback)
+    for w in words:
+        assert w in text, w
+
+
+def test_the_seed_is_graded_for_its_three_authors(seed: SubmissionResult) -> None:
+    assert [a.id for a in seed.authors] == ["2562668", "2571567", "2571564"]
+
+
+def test_prose_tasks_reach_the_instructor_with_their_text(seed: SubmissionResult) -> None:
+    assert "data generating distribution" in (seed.task("6.1b").manual_answer or "")
+    assert "point symmetric" in (seed.task("6.2c").manual_answer or "")
+
+
+def test_a_correct_written_hand_in_gets_full_marks_where_writing_can_earn_them(
+    correct: SubmissionResult,
+) -> None:
+    for task in correct.tasks:
+        if task.task_id in CORRECT_FULL:
+            assert (task.status, task.score) == ("passed", task.max_score), task.task_id
+        else:
+            assert task.status == "manual", task.task_id
+    assert isinstance(correct, WrittenResult)
+    assert all(not d.mistakes for d in correct.derivations)
+
+
+def test_the_report_marks_every_step_and_the_first_broken_one(seed: SubmissionResult) -> None:
+    assert isinstance(seed, WrittenResult)
+    html = str(render_derivations(seed.derivations))
+    assert html.count("first-broken") == sum(1 for d in seed.derivations if d.first_broken)
+    assert '<math display="block"' in html and "s-equal" in html and "s-broken" in html
+    assert "<script" not in html
+
+
+def test_a_latex_document_is_read_too(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "mine.tex"
+    path.write_text(
+        "\\documentclass{article}\\begin{document}\n\\section*{Exercise 6.2}\n"
+        "\\subsection*{a)}\n\\begin{align*}\n\\sigma'(x) &= \\frac{e^{-x}}{(1+e^{-x})^2} \\\\\n"
+        "&= \\sigma(x)(1 - \\sigma(x))\n\\end{align*}\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    result = grade_handin(sheet06, path)
+    assert (result.task("6.2a").status, result.task("6.2a").score) == ("passed", 2)
+
+
+def test_latex_that_does_not_parse_costs_nothing(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "garbled.md"
+    path.write_text(
+        "## 6.2\na)\n$$\\sigma'(x) = \\frac{e^{-x}}{(1+e^{-x})^2$$\n"
+        "$$\\sigma'(x) = \\sigma(x)(1 - \\sigma(x)$$\n",
+        encoding="utf-8",
+    )
+    result = grade_handin(sheet06, path)
+    task = result.task("6.2a")
+    assert task.status == "manual" and task.score == 0
+    assert "Nothing `sigmoid_derivative` needs could be read" in "\n".join(task.feedback)
+
+
+def test_an_empty_document_earns_nothing_and_says_so(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "empty.md"
+    path.write_text("  \n\n", encoding="utf-8")
+    result = grade_handin(sheet06, path)
+    assert result.import_error == "the document is empty: there is nothing to grade"
+    assert result.score == 0
+    assert {t.status for t in result.tasks} == {"failed"}
+
+
+def test_a_binary_file_named_md_is_an_error(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "scan.md"
+    path.write_bytes(b"%PDF-1.4\n\x00\x01\x02binary" * 100)
+    result = grade_handin(sheet06, path)
+    assert "not a text document" in (result.import_error or "")
+    assert {t.status for t in result.tasks} == {"error"}
+
+
+def test_a_10_mb_document_waits_for_a_person(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "huge.md"
+    path.write_text("$$x = x$$\n" * (10 * 1024 * 1024 // 10), encoding="utf-8")
+    result = grade_handin(sheet06, path)
+    assert {t.status for t in result.tasks} == {"manual"}
+    assert result.score == 0 and result.import_error is None
+    assert "10.0 MB" in result.notes[0]
+
+
+def test_formulas_too_long_to_be_steps_are_not_read(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "long.md"
+    long = " + ".join(["x"] * 3000)
+    path.write_text(f"## 6.2\na)\n$$\\sigma'(x) = {long}$$\n", encoding="utf-8")
+    result = grade_handin(sheet06, path)
+    assert result.task("6.2a").status == "manual"
+
+
+@pytest.mark.slow
+def test_bad_written_hand_ins_do_not_stop_a_batch(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    from grader.batch import grade_batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.md").write_text("")
+    (folder / "binary.md").write_bytes(b"\x00" * 64)
+    (folder / "seed.md").write_bytes((WRITTEN / "seed_group.md").read_bytes())
+    batch = grade_batch(sheet=sheet06, paths=[folder], out_dir=tmp_path / "out", jobs=2)
+    results = {i.result.submission: i.result for i in batch.items}
+    assert sorted(results) == ["binary.md", "empty.md", "seed.md"]
+    assert results["seed.md"].auto_score == 4
+    assert (tmp_path / "out" / "gradebook.csv").read_text().count("Krasilnikova") == 1
+
+
+def test_formulas_that_would_stall_the_judge_cost_nothing(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "heavy.md"
+    path.write_text(
+        "## 6.2\nd)\n$$s = \\sum_{i=1}^{1000000000} i^{i} = 1$$\n"
+        "$$g = \\frac{d^{40}}{dx^{40}} \\sigma(x) = 0$$\n"
+        "$$u = \\int_0^{x} e^{-t^2}\\,dt = 1$$\n"
+        "$$z = 2^{2^{2^{2^{2^{2^{2}}}}}} = 3$$\n",
+        encoding="utf-8",
+    )
+    result = grade_handin(sheet06, path)
+    assert isinstance(result, WrittenResult)
+    judged = [d for d in result.derivations if d.mistakes]
+    # only the integral is judged, and rightly: it is √π/2·erf(x), not 1
+    assert [d.line for d in judged] == [5]
+    notes = [s.note for d in result.derivations for s in d.steps]
+    assert any("no decision within the time budget" in n for n in notes)
+    assert any("derivatives of order above 6 are not read" in n for n in notes)
+    assert result.task("6.2d").status == "manual"
