@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.checks.base import Check
 from grader.sheet.loader import LoadedSheet
+from grader.sheet.model import Signature
 
 _IMPORTS = ["import numpy as np", "import sympy"]
 _AUTHORS = [
@@ -24,39 +26,52 @@ class _TaskPart:
 
 def _task_parts(sheet: LoadedSheet) -> list[_TaskPart]:
     """Per task (that asks for a name not asked before): its heading, prompt, given data and
-    the code defining its names."""
+    the code defining its names (the signature from the sheet's `names:`, else from the
+    check: a function's arguments, a constant's shape)."""
     model = sheet.model
     done: set[str] = set()
     parts = []
     for task in sheet.tasks:
-        names = [c.spec.name for c in task.checks if c.spec.name not in done]
-        if not names:
+        checks = [c for c in task.checks if c.spec.name not in done]
+        if not checks:
             continue
         code: list[str] = []
-        for name in dict.fromkeys(names):
-            done.add(name)
-            sig = model.names.get(name)
-            doc = sig.doc.strip() if sig else ""
-            if name.isupper():
-                value = sig.signature if sig else "None"
-                if doc:
-                    code += [f"# {d}" for d in doc.splitlines()]
-                code.append(f"{name} = {value}")
-            else:
-                signature = sig.signature if sig else f"{name}(*args)"
-                code += [f"def {signature}:"]
-                if doc:
-                    code.append(f'    """{doc}"""')
-                code.append("    raise NotImplementedError")
-            code.append("")
+        for check in {c.spec.name: c for c in checks}.values():
+            done.add(check.spec.name)
+            code += _definition(check, model.names.get(check.spec.name))
         given = [
-            f"{key} = {value}"
-            for c in task.checks
-            for key, value in (getattr(c.spec, "given", None) or {}).items()
+            line
+            for name in dict.fromkeys(n for c in task.checks for n in c.given_data())
+            for line in _given_lines(sheet, name)
         ]
-        heading = f"{task.spec.id} ({task.spec.points:g} points) {task.spec.title}".rstrip()
+        points = f"{task.spec.points:g} point{'s' if task.spec.points != 1 else ''}"
+        heading = f"{task.spec.id} ({points}) {task.spec.title}".rstrip()
         parts.append(_TaskPart(heading, task.spec.prompt.strip(), given, code))
     return parts
+
+
+def _definition(check: Check, sig: Signature | None) -> list[str]:
+    doc = sig.doc.strip() if sig else ""
+    name = check.spec.name
+    skeleton = check.skeleton()
+    if not skeleton.startswith("def "):
+        value = f"{name} = {sig.signature}" if sig else skeleton
+        return [*(f"# {d}" for d in doc.splitlines()), value, ""]
+    header = f"def {sig.signature}:" if sig else skeleton
+    lines = [header]
+    if doc:
+        lines.append(f'    """{doc}"""')
+    return [*lines, "    raise NotImplementedError", ""]
+
+
+def _given_lines(sheet: LoadedSheet, name: str) -> list[str]:
+    """The sheet's given data, as Python a student can paste."""
+    data = sheet.context.given
+    for step in name.split("."):
+        data = data.get(step) if isinstance(data, dict) else None
+    if isinstance(data, dict):
+        return [f"{key} = {value!r}" for key, value in data.items()]
+    return [] if data is None else [f"{name.split('.')[-1]} = {data!r}"]
 
 
 def submission_template(sheet: LoadedSheet) -> str:
@@ -66,6 +81,8 @@ def submission_template(sheet: LoadedSheet) -> str:
         lines += ["", f"# --- {part.heading}"]
         if part.prompt:
             lines += [f"# {line}" for line in part.prompt.splitlines()]
+        if part.given:
+            lines += ["# Given:", *(f"#   {line}" for line in part.given)]
         lines += part.code
     return "\n".join(lines).rstrip() + "\n"
 

@@ -74,6 +74,11 @@ def _lints(path: Path, sheet: LoadedSheet) -> list[str]:
 
     source = load_yaml(path)
     out = []
+    asked = {c.spec.name for t in sheet.tasks for c in t.checks}
+    for name in sheet.model.names:
+        if name not in asked:
+            where = source.location(("names", name))
+            out.append(f"{where}: no check asks for `{name}`; `grader template` leaves it out")
     for ti, task in enumerate(sheet.tasks):
         for ci, check in enumerate(task.checks):
             where = source.location(("tasks", ti, "checks", ci))

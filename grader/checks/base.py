@@ -44,6 +44,14 @@ class Check(ABC, Generic[SpecT]):
     def prepare(self) -> None:
         """Compute the reference answers that every hand-in shares."""
 
+    def skeleton(self) -> str:
+        """How the name looks in a hand-in skeleton (`grader template`)."""
+        return f"def {self.spec.name}(*args):"
+
+    def given_data(self) -> list[str]:
+        """Names of the sheet's `given:` data this check asks about (shown in templates)."""
+        return []
+
     def lint(self) -> list[str]:
         """Warnings about the sheet that do not stop it from grading (`grader validate`)."""
         return []

@@ -105,6 +105,9 @@ class ExpressionCheck(Check[ExpressionSpec]):
                 pts[:, j] = np.round(pts[:, j])
         return pts
 
+    def skeleton(self) -> str:
+        return f"def {self.spec.name}({', '.join(self.spec.args)}):"
+
     def trial(self, rng: np.random.Generator) -> Trial:
         pts = self._draw(rng)
         symbolic = self.probe(

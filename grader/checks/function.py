@@ -168,6 +168,12 @@ class FunctionCheck(Check[FunctionSpec]):
             )
         ]
 
+    def skeleton(self) -> str:
+        return f"def {self.spec.name}({', '.join(self.signature)}):"
+
+    def given_data(self) -> list[str]:
+        return [p.given for p in self.drawer.parts if isinstance(p.given, str)]
+
     def lint(self) -> list[str]:
         """Known mistakes that a whole part of the check cannot tell from the reference.
 
@@ -261,7 +267,9 @@ class FunctionCheck(Check[FunctionSpec]):
         )
 
     def _success(self, parts: Sequence[Part]) -> str:
-        values = [p.description for p in parts if not p.key.startswith("property")]
+        values = [
+            p.description for p in parts if not p.key.startswith("property") and p.answerable
+        ]
         values = list(dict.fromkeys(values))
         said = f"{self.title} is right on " + " and ".join(values) if values else self.title
         if not self.relations:

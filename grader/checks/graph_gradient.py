@@ -272,6 +272,9 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
                 return False
         return tried > 0
 
+    def skeleton(self) -> str:
+        return f"def {self.spec.name}({', '.join(self.spec.inputs)}):"
+
     # ------------------------------------------------------------------ trial
     def trial(self, rng: np.random.Generator) -> Trial:
         spec = self.spec

@@ -31,6 +31,9 @@ class ManualCheck(Check[ManualSpec]):
     kind = "manual"
     Spec = ManualSpec
 
+    def skeleton(self) -> str:
+        return f'{self.spec.name} = """Your answer, in words."""'
+
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")
 

@@ -66,6 +66,9 @@ class TaylorCheck(Check[TaylorSpec]):
                 raise SpecError(("mistakes", i, "expr"), "may use only `ref` and `k`")
             self.mistake_values.append(wrong)
 
+    def skeleton(self) -> str:
+        return f"{self.spec.name} = [{', '.join(['0'] * (self.spec.order + 1))}]"
+
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")
         return Trial((probe,), lambda outcomes: self._judge(outcomes[probe.id]))

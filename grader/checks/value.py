@@ -84,6 +84,12 @@ class ValueCheck(Check[ValueSpec]):
 
         return {k: as_data(v) for k, v in data.items()}
 
+    def skeleton(self) -> str:
+        return f"{self.spec.name} = None"
+
+    def given_data(self) -> list[str]:
+        return [self.spec.given] if self.spec.given else []
+
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")
         return Trial((probe,), lambda outcomes: self._judge(outcomes[probe.id]))

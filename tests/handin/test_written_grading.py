@@ -36,11 +36,11 @@ SEED: dict[str, tuple[str, float, list[str]]] = {
         1.5,
         ["All 4 Taylor coefficients are right", "`TAYLOR_COEFFICIENTS` = [1/2, 1/4, 0, -1/48]"],
     ),
+    # the parameter count is read and scored; the outputs and the class are not found
     "6.3a": (
         "manual",
-        0,
+        0.5,
         [
-            "answers only part of what this check asks",
             "`N_PARAMETERS` = 14",
             "Not found in your text: `PREDICTED_CLASS`",
         ],
@@ -52,7 +52,8 @@ SEED: dict[str, tuple[str, float, list[str]]] = {
     ),
 }
 
-CORRECT_FULL = {"6.2a", "6.2d", "6.3b"}
+# 6.3a: the outputs on the sheet's network are scored (random networks cannot be written)
+CORRECT_FULL = {"6.2a", "6.2d", "6.3a", "6.3b"}
 
 
 @pytest.fixture(scope="module")

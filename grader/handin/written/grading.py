@@ -293,7 +293,7 @@ def _unread(
             )
         if checks:
             tasks.append(
-                _task_result(
+                task_result(
                     loaded.spec.id, loaded.spec.title, checks, path.name, options.manual_scores
                 )
             )
