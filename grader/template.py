@@ -4,6 +4,7 @@ module or as a starter notebook."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from grader.checks.base import Check
 from grader.sheet.loader import LoadedSheet
@@ -66,7 +67,7 @@ def _definition(check: Check, sig: Signature | None) -> list[str]:
 
 def _given_lines(sheet: LoadedSheet, name: str) -> list[str]:
     """The sheet's given data, as Python a student can paste."""
-    data = sheet.context.given
+    data: Any = sheet.context.given
     for step in name.split("."):
         data = data.get(step) if isinstance(data, dict) else None
     if isinstance(data, dict):
