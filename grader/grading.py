@@ -140,14 +140,20 @@ def grade_submission(
 
 
 def _judge(check, trial, outcomes: Mapping[str, Outcome]) -> CheckResult:  # noqa: ANN001
+    """The check's verdict; judging that fails is the check's `error`, never a pass or a
+    task left waiting (a CI job must not go green on an answer nobody judged)."""
     try:
         return trial.judge(outcomes)
-    except Exception:  # noqa: BLE001 - a grader bug must not cost the student points silently
-        log.exception("check %s failed while judging", check.check_id)
+    except Exception as exc:  # noqa: BLE001 - one answer must not stop the hand-in or batch
+        log.warning("check %s could not judge its answer: %r", check.check_id, exc)
         return check.result(
             fraction=0.0,
-            feedback=["The grader failed while judging this answer; a person will look at it."],
-            undetermined=True,
+            feedback=[
+                f"The grader could not judge your answer to {check.title} "
+                f"({type(exc).__name__} while reading it): it counts as not right. "
+                "Return a plain number, array or formula of a reasonable size."
+            ],
+            error="judge",
         )
 
 
