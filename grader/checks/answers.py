@@ -34,8 +34,16 @@ def describe_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def text_as_math(value: Any) -> Any:
+    """A string answer is read as math ("1/8", "log(2)", "\\frac{1}{8}"), never run."""
+    if isinstance(value, str):
+        return Expr(value.strip().strip("$").strip())
+    return value
+
+
 def as_float(value: Any, what: str = "the answer") -> float:
     """A real number from an int, float, Fraction, 0-d/1-element array or constant expression."""
+    value = text_as_math(value)
     if isinstance(value, bool):
         raise WrongType(f"{what} should be a number, but it is a bool")
     if isinstance(value, (int, float, Fraction)):
@@ -57,6 +65,7 @@ def as_float(value: Any, what: str = "the answer") -> float:
 
 def as_exact(value: Any, what: str = "the answer") -> sympy.Expr:
     """A sympy number, exact where the answer was exact (int, Fraction, expression)."""
+    value = text_as_math(value)
     if isinstance(value, bool):
         raise WrongType(f"{what} should be a number, but it is a bool")
     if isinstance(value, int):
@@ -108,6 +117,7 @@ def as_expr(
     from grader.judge.latex import parse_latex_answer
     from grader.judge.parse import ExpressionError, parse_expression
 
+    value = text_as_math(value)
     if isinstance(value, Expr):
         try:
             if "\\" in value.text:
