@@ -81,10 +81,17 @@ def test_a_numbers_only_answer_is_judged_numerically(check) -> None:  # noqa: AN
     assert "judged numerically" in " ".join(result.feedback)
 
 
-def test_a_text_answer_is_a_clear_wrong_type(check) -> None:  # noqa: ANN001
+def test_a_text_answer_is_read_as_math_and_unreadable_text_is_explained(check) -> None:  # noqa: ANN001
     trial = check.trial(np.random.default_rng(2))
     outcomes = {p.id: Outcome(p.id, error=ProbeError("exception", "x")) for p in trial.probes}
-    outcomes[trial.probes[0].id] = Outcome(trial.probes[0].id, value="sigma(x)(1-sigma(x))")
+    first = trial.probes[0].id
+    outcomes[first] = Outcome(first, value="sigma(x)*(1-sigma(x))")
+    assert trial.judge(outcomes).passed
+    outcomes[first] = Outcome(first, value=r"\sigma(x)\left(1-\sigma(x)\right)")
+    assert trial.judge(outcomes).passed
+    outcomes[first] = Outcome(first, value="sigma(x)(1-sigma(x))")
     result = trial.judge(outcomes)
     assert not result.passed
-    assert "should be an expression, but it is a str" in " ".join(result.feedback)
+    assert "could not be read as an expression: only named functions can be called" in " ".join(
+        result.feedback
+    )
