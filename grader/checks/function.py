@@ -141,7 +141,7 @@ class FunctionCheck(Check[FunctionSpec]):
             return solver.reference(self.ctx, dict(zip(names, args, strict=True)))
 
         for relation in self.relations:
-            detail = relation.violated_by(self.spec.name, answer)
+            detail = relation.violated_by(self.spec.name, answer, arity=len(names))
             if detail is not None:
                 raise SpecError(
                     ("properties", relation.index, "holds"),

@@ -129,11 +129,16 @@ class Relation:
             mistake=Mistake(self.key, self.spec.message),
         )
 
-    def violated_by(self, own: str, answer: Callable[[tuple[Any, ...]], Any]) -> str | None:
+    def violated_by(
+        self, own: str, answer: Callable[[tuple[Any, ...]], Any], *, arity: int | None = None
+    ) -> str | None:
         """Where the relation fails when ``own`` is answered by ``answer`` (the reference):
         a sheet whose reference breaks its own property is wrong. None when it holds, or
-        when it calls other functions of the hand-in (checked by grading the solution)."""
-        if any(c.name != own for case in self.pool.choose_all() for c in self.calls(case)):
+        when it calls other functions of the hand-in or calls ``own`` with another number
+        of arguments than ``arity`` (``leaky_relu(x)`` relying on a default): those are
+        checked by grading the sheet's solution."""
+        calls = [c for case in self.pool.choose_all() for c in self.calls(case)]
+        if any(c.name != own or (arity is not None and len(c.args) != arity) for c in calls):
             return None
         hook = _Trusted(own, answer)
         for case in self.pool.choose_all():

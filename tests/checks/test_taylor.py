@@ -63,3 +63,19 @@ def test_a_mistake_in_other_terms_is_a_spec_error() -> None:
     with pytest.raises(SpecError) as info:
         make(mistakes=[{"expr": "ref + y", "message": "m"}])
     assert info.value.field == ("mistakes", 0, "expr")
+
+
+def test_coefficients_written_as_strings_are_read_as_math() -> None:
+    check = make()
+    assert judge(check, ["1/2", "1/4", "0", "-1/48"]).passed
+    assert judge(check, ["1/2", r"\frac{1}{4}", "$0$", "-1/48"]).passed
+    wrong = judge(check, ["1/2", "1/4", "0", "-1/8"])
+    assert wrong.points == pytest.approx(1.5)
+    assert "not divided by 3! = 6" in " ".join(wrong.feedback)
+
+
+def test_an_irrational_coefficient_is_right_exactly_or_as_a_float_within_the_tolerance() -> None:
+    check = make(function="log(1 + exp(x))", order=2)  # log 2, 1/2, 1/8
+    assert judge(check, ["log(2)", "1/2", "1/8"]).passed
+    assert judge(check, [float(np.log(2)), 0.5, 0.125]).passed
+    assert not judge(check, [0.6931, 0.5, 0.125]).passed
