@@ -7,7 +7,7 @@ Run from the repository root::
 
 What it does:
 
-1. generates N distinct hand-ins from ``submissions/*.py`` (round robin over them,
+1. generates N distinct hand-ins from ``submissions/sheet06/*.py`` (round robin over them,
    so the mix of right and wrong hand-ins is the folder's): each copy gets its own
    AUTHORS, renamed local variables, reordered functions (within runs of adjacent
    ``def``s), comments and blank lines. None of this changes a verdict; the bench
@@ -52,7 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEET = ROOT / "exercises" / "sheet06.yaml"
-SUBMISSIONS = ROOT / "submissions"
+SUBMISSIONS = ROOT / "submissions" / "sheet06"
 GRADER = [sys.executable, "-m", "grader"]
 MIB = 1024 * 1024
 sys.path.insert(0, str(ROOT))

@@ -11,7 +11,7 @@ os.environ["GRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="grader-test-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEET06 = ROOT / "exercises" / "sheet06.yaml"
-SUBMISSIONS = ROOT / "submissions"
+SUBMISSIONS = ROOT / "submissions" / "sheet06"
 SHARED = ROOT.parent / "shared"
 
 

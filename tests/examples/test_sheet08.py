@@ -10,10 +10,10 @@ from grader.batch import grade_batch
 from grader.grading import grade_submission
 from grader.results import SubmissionResult
 from grader.sheet.loader import LoadedSheet, load_sheet
-from tests.conftest import ROOT, SUBMISSIONS
+from tests.conftest import ROOT
 
 SHEET08 = ROOT / "exercises" / "sheet08.yaml"
-HANDINS = SUBMISSIONS / "sheet08"
+HANDINS = ROOT / "submissions" / "sheet08"
 PASSED = "passed"
 
 #: hand-in -> {task: (status, score, [words the feedback must contain])}; unlisted tasks pass

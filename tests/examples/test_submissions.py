@@ -77,7 +77,7 @@ EXPECTED: dict[str, dict[str, tuple[str, float, list[str]]]] = {
 def results(tmp_path_factory: pytest.TempPathFactory, sheet06) -> dict[str, SubmissionResult]:  # noqa: ANN001
     out = tmp_path_factory.mktemp("reports")
     # sheet 6's hand-ins only: other sheets' examples live in subfolders (submissions/sheet08/)
-    batch = grade_batch(sheet=sheet06, paths=sorted(SUBMISSIONS.glob("*.py")), out_dir=out, jobs=2)
+    batch = grade_batch(sheet=sheet06, paths=[SUBMISSIONS], out_dir=out, jobs=2)
     return {item.result.submission: item.result for item in batch.items}
 
 
