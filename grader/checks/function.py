@@ -172,7 +172,13 @@ class FunctionCheck(Check[FunctionSpec]):
         return f"def {self.spec.name}({', '.join(self.signature)}):"
 
     def given_data(self) -> list[str]:
-        return [p.given for p in self.drawer.parts if isinstance(p.given, str)]
+        parts = [p.given for p in self.drawer.parts if isinstance(p.given, str)]
+        formulas = [r.evaluator.formula for r in self.rules if r.evaluator is not None]
+        if self.solver is not None:
+            formulas.append(self.solver.reference.formula)
+        formulas += [r.formula for r in self.relations]
+        used = {v for f in formulas if f is not None for v in f.variables}
+        return parts + sorted(used & set(self.ctx.given))
 
     def lint(self) -> list[str]:
         """Known mistakes that a whole part of the check cannot tell from the reference.

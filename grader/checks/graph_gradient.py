@@ -62,8 +62,8 @@ class GraphGradientSpec(CheckSpec):
     output: str
     #: the function's arguments, and the order of the partial derivatives it returns
     inputs: Annotated[list[str], Field(min_length=1)]
-    #: the point the task asks about
-    at: dict[str, float]
+    #: the point the task asks about, or the name of the sheet's given data holding it
+    at: dict[str, float] | str
     random_points: Annotated[int, Field(ge=0, le=20)] = 4
     #: range each input is drawn from (default by its domain: (-3, 3), positive (0.1, 3))
     sample: dict[str, tuple[float, float]] = {}
@@ -96,6 +96,9 @@ class _Answers:
     exprs: list[sympy.Expr] | None = None
     #: why the formulas were not judged symbolically
     numeric_because: str | None = None
+    #: this kind of hand-in cannot answer these (a written one without a formula): not scored
+    given_unanswerable: bool = False
+    general_unanswerable: bool = False
 
 
 def _assumptions(domain: Any) -> dict[str, bool]:
@@ -133,6 +136,12 @@ def _equivalent(
 def _agree(a: sympy.Expr, b: sympy.Expr) -> bool:
     """Whether ``a - b`` simplifies to zero (slow)."""
     return bool(sympy.simplify(a - b) == 0)
+
+
+def _unanswerable(outcome: Outcome | None) -> bool:
+    return (
+        outcome is not None and outcome.error is not None and outcome.error.kind == "unanswerable"
+    )
 
 
 def _number(v: float) -> int | float:
@@ -180,13 +189,14 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
                 functools.partial(_agree, backward, g),
                 code=[__file__],
             )
-        for key in spec.at:
+        at = self._point_asked()
+        for key in at:
             if key not in spec.inputs:
                 raise SpecError(("at", key), f"{key} is not an input ({', '.join(spec.inputs)})")
-        missing = [x for x in spec.inputs if x not in spec.at]
+        missing = [x for x in spec.inputs if x not in at]
         if missing:
             raise SpecError("at", f"the point gives no value for {', '.join(missing)}")
-        self.at = tuple(float(spec.at[x]) for x in spec.inputs)
+        self.at = tuple(float(at[x]) for x in spec.inputs)
         expected = self._values(self.ref_fns, self.at)
         if expected is None:
             raise SpecError("at", "the gradient is not defined (or not real) at this point")
@@ -243,6 +253,20 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             )
             out.append(_Alternative(MISSING_PATH_KEY, message, total, self._lambdify(total)))
         return out
+
+    def _point_asked(self) -> dict[str, float]:
+        if isinstance(self.spec.at, dict):
+            return self.spec.at
+        try:
+            point = self.ctx.given_value(self.spec.at)
+        except KeyError:
+            raise SpecError("at", f"no given data {self.spec.at!r}") from None
+        if not isinstance(point, dict):
+            raise SpecError("at", f"given data {self.spec.at!r} is not a point (name: value)")
+        return {k: float(v) for k, v in point.items()}
+
+    def given_data(self) -> list[str]:
+        return [self.spec.at] if isinstance(self.spec.at, str) else []
 
     def _output_index(self, i: int, output: int | str | None) -> int | None:
         """A mistake's ``output``: the index of a partial derivative, or its input's name."""
@@ -395,7 +419,8 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         return replace(
             result,
             expected=None if spec.hidden else fmt(tuple(_number(v) for v in self.expected)),
-            given=None if spec.hidden or ans.given is None
+            given=None
+            if spec.hidden or ans.given is None
             else fmt(tuple(_number(v) for v in ans.given)),
         )
 
@@ -405,10 +430,17 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         spec = self.spec
         ans = _Answers()
         ans.given, ans.given_error, ans.error_kind = self._numbers(outcomes.get(ids[0]))
+        unanswerable = [_unanswerable(outcomes.get(i)) for i in ids]
+        ans.given_unanswerable = unanswerable[0]
+        randoms = unanswerable[1 : 1 + len(points)]
+        symbolic = unanswerable[-1] if spec.symbolic else True
+        ans.general_unanswerable = all(randoms) and symbolic
+        if ans.given_unanswerable:
+            ans.given_error, ans.error_kind = None, None
         for k in range(len(points)):
             vals, err, kind = self._numbers(outcomes.get(ids[1 + k]))
             ans.randoms.append(vals)
-            if err and not ans.random_error:
+            if err and not ans.random_error and not randoms[k]:
                 ans.random_error, ans.error_kind = err, ans.error_kind or kind
         if spec.symbolic and ans.given_error is None:
             ans.exprs, ans.numeric_because = self._symbolic(outcomes.get(ids[-1]))
@@ -447,12 +479,13 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
         mistake = Mistake(named[0].key, named[0].message) if named else None
         if mistake is not None and ans.given is not None and not self.spec.hidden:
             notes.append(f"By the chain rule, {self.graph.explain(self.inputs[j])}.")
-        if given_ok and not general_ok and not self.spec.hidden:
+        if given_ok and not general_ok and not self.spec.hidden and not ans.general_unanswerable:
             notes.append(self._not_general(j, ans, points, refs))
         given = CaseResult(
             f"{what} at {at}",
             "given",
             given_ok,
+            unanswerable=ans.given_unanswerable,
             expected=fmt(_number(self.expected[j])),
             given=None if ans.given is None else fmt(_number(ans.given[j])),
             mistake=mistake if not given_ok else None,
@@ -463,6 +496,7 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             f"{what} in general",
             "general",
             general_ok,
+            unanswerable=ans.general_unanswerable,
             expected=sympy.sstr(self.reference[j]),
             given=sympy.sstr(ans.exprs[j]) if ans.exprs else None,
             mistake=mistake if not general_ok else None,

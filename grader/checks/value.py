@@ -15,7 +15,7 @@ import numpy as np
 import sympy
 from pydantic import Field
 
-from grader.calc import Tolerance
+from grader.calc import Formula, Tolerance
 from grader.checks.base import Check, Trial, describe_error, error_kind
 from grader.checks.cases import Case, Unsolvable
 from grader.checks.compare import compare, same
@@ -51,6 +51,7 @@ class ValueCheck(Check[ValueSpec]):
         names = list(self.values)
         rules = mistake_rules(ctx, spec.mistakes, names, spec.items, behaviours=())
         self.rules = rules
+        self.reference_formula: Formula | None = None
         if spec.answer == "exact":
             expected: Any = ctx.parse(spec.reference, "reference")
             if expected.free_symbols:
@@ -59,6 +60,7 @@ class ValueCheck(Check[ValueSpec]):
             case = Solver(ctx, constant, rules, self.tolerance).solve(Case("value", "value", {}))
         else:
             reference = make_evaluator(ctx, str(spec.reference), "reference", names)
+            self.reference_formula = reference.formula
             solver = Solver(ctx, reference, rules, self.tolerance)
             try:
                 case = solver.solve(Case("value", "the value", self.values))
@@ -88,7 +90,10 @@ class ValueCheck(Check[ValueSpec]):
         return f"{self.spec.name} = None"
 
     def given_data(self) -> list[str]:
-        return [self.spec.given] if self.spec.given else []
+        own = [self.spec.given] if self.spec.given else []
+        formula = self.reference_formula
+        used = set(formula.variables) & set(self.ctx.given) if formula is not None else set()
+        return own + sorted(used)
 
     def trial(self, rng: np.random.Generator) -> Trial:
         probe = self.probe("value", op="value")

@@ -7,6 +7,7 @@ them before failing, so an instructor fixes a sheet in one pass.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class LoadedSheet:
     tasks: tuple[LoadedTask, ...]
     #: hash of the sheet file's content: keys caches and per-hand-in random instances
     digest: str
+    #: the roster id whose numbers this sheet carries (None: the sheet's own given data)
+    variant: str | None = None
 
     @property
     def id(self) -> str:
@@ -73,21 +76,37 @@ def load_sheet(path: Path | str) -> LoadedSheet:
         )
     except SpecError as exc:
         raise SheetError([Problem(source.location(exc.field), str(exc))]) from None
+    tasks = build_tasks(model, context, source.location, problems)
+    if problems:
+        raise SheetError(problems)
+    digest = sheet_digest(path.read_bytes(), context.reference)
+    return LoadedSheet(path, model, context, tuple(tasks), digest)
+
+
+def build_tasks(
+    model: Sheet,
+    context: SheetContext,
+    locate: Callable[[tuple[str | int, ...]], Location],
+    problems: list[Problem],
+    keep: Mapping[str, Check] | None = None,
+) -> tuple[LoadedTask, ...]:
+    """Every check built (its reference answers worked out); ``keep`` reuses checks by id
+    that need no rebuilding. Problems are collected with their file, line and field."""
     tasks = []
     for ti, task in enumerate(model.tasks):
         checks = []
         for ci, spec in enumerate(task.checks):
             check_id = spec.id or f"{task.id}#{ci + 1}"
+            if keep is not None and check_id in keep:
+                checks.append(keep[check_id])
+                continue
             try:
                 checks.append(REGISTRY[spec.kind](spec, context, check_id=check_id))
             except SpecError as exc:
-                where = source.location(("tasks", ti, "checks", ci, *exc.field))
+                where = locate(("tasks", ti, "checks", ci, *exc.field))
                 problems.append(Problem(where, str(exc)))
         tasks.append(LoadedTask(task, tuple(checks)))
-    if problems:
-        raise SheetError(problems)
-    digest = sheet_digest(path.read_bytes(), context.reference)
-    return LoadedSheet(path, model, context, tuple(tasks), digest)
+    return tuple(tasks)
 
 
 def sheet_digest(sheet: bytes, reference: ReferenceModule | None) -> str:

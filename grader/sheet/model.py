@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 from pydantic import Field, model_validator
 
 from grader.checks import REGISTRY
+from grader.checks.cases import GeneratorSpec
 from grader.sheet.common import CheckSpec, Definition, Domain, Family, Model
 
 if TYPE_CHECKING:
@@ -38,6 +39,17 @@ class Task(Model):
         return self
 
 
+class Variants(Model):
+    """Each student's own numbers: given data drawn per student (from the roster id and the
+    sheet's seed), redrawn until every `require` formula holds."""
+
+    #: a dotted path into `given:` (``net.W1``) and the generator its value is drawn from
+    given: Annotated[dict[str, GeneratorSpec], Field(min_length=1)]
+    #: case formulas over the given data that keep a variant sensible (no tie, no overflow)
+    require: list[str] = []
+    tries: Annotated[int, Field(ge=1, le=10_000)] = 200
+
+
 class Signature(Model):
     """A name a hand-in defines, for `grader template`."""
 
@@ -56,6 +68,8 @@ class Sheet(Model):
     seed: int = 0
     #: the sheet's data (a network's weights, a point), named for checks and formulas
     given: dict[str, Any] = {}
+    #: per-student numbers for the given data (`grader handout`, `grade --roster`)
+    variants: Variants | None = None
     symbols: dict[str, Domain] = {}
     definitions: dict[str, Definition] = {}
     families: dict[str, Family] = {}

@@ -56,9 +56,16 @@ class ReadAnswer:
 
 
 def find_answer(
-    name: str, spec: WrittenValue, chains: Sequence[ReadChain], prose: str, reader: Reader
+    name: str,
+    spec: WrittenValue,
+    chains: Sequence[ReadChain],
+    prose: str,
+    reader: Reader,
+    given: Any = None,
 ) -> ReadAnswer:
-    args = {reader.symbols.get(a) or sympy.Symbol(a, real=True) for a in spec.arg_names()}
+    """``given`` looks up the sheet's given data (a point named by ``at:``)."""
+    names = spec.arg_names(given)
+    args = {reader.symbols.get(a) or sympy.Symbol(a, real=True) for a in names}
     if spec.form == "text":
         text = prose.strip()
         return ReadAnswer(name, "text", text[:5000] if text else None)

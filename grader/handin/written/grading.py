@@ -130,9 +130,12 @@ def read_written(sheet: LoadedSheet, document: Document) -> DocumentReading:
         for check in task.checks:
             written = check.spec.written
             for name, spec in written.answers.items() if written else ():
-                args = tuple(ctx.symbol(a) for a in spec.arg_names())
-                answer = find_answer(name, spec, reading.chains, section.text, reader)
-                answers.setdefault(name, Answerable(answer, args, tuple(spec.at.values())))
+                answer = find_answer(
+                    name, spec, reading.chains, section.text, reader, ctx.given_value
+                )
+                at = spec.point(ctx.given_value)
+                args = tuple(ctx.symbol(a) for a in spec.arg_names(ctx.given_value))
+                answers.setdefault(name, Answerable(answer, args, tuple(at.values())))
     return DocumentReading(tasks, answers, authors_in(document.text))
 
 
@@ -162,7 +165,7 @@ def _read_section(
     for check in task.checks if task else ():
         written = check.spec.written
         for spec in written.answers.values() if written else ():
-            point.update(point_of(spec.at, sheet.context.symbols))
+            point.update(point_of(spec.point(sheet.context.given_value), sheet.context.symbols))
         for m in check.spec.mistakes:
             if m.expr is None or check.spec.written is None:
                 continue

@@ -66,11 +66,18 @@ class WrittenValue(Model):
     #: the arguments of the function the check calls, in order (default: the keys of ``at``,
     #: else x)
     args: list[str] = []
-    #: the point (arguments by name, in order) where the answer is asked for
-    at: dict[str, Any] = {}
+    #: the point (arguments by name, in order) where the answer is asked for, or the name
+    #: of the sheet's given data holding it (so that each student's variant is asked)
+    at: dict[str, Any] | str = {}
 
-    def arg_names(self) -> list[str]:
-        return list(self.args or self.at or ["x"])
+    def point(self, given: Any) -> dict[str, Any]:
+        """The point, with the given data (``given(name)``) looked up where it is named."""
+        return dict(given(self.at)) if isinstance(self.at, str) else dict(self.at)
+
+    def arg_names(self, given: Any = None) -> list[str]:
+        """The function's arguments: ``args``, else the point's names, else x."""
+        at = self.point(given) if isinstance(self.at, str) and given is not None else self.at
+        return list(self.args or (at if isinstance(at, dict) else {}) or ["x"])
 
 
 class WrittenAnswer(Model):
