@@ -49,7 +49,7 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
         "6.3b",
     ]
 
-    result = json.loads((out / "reference" / "result.json").read_text(encoding="utf-8"))
+    result = json.loads((out / "handins" / "reference" / "result.json").read_text(encoding="utf-8"))
     assert {"submission", "sheet", "authors", "score", "max_score", "tasks"} <= set(result)
     assert result["authors"] == [{"name": "Reference Solution", "id": "0000000"}]
     assert (result["score"], result["max_score"]) == (20, 22)
@@ -77,7 +77,7 @@ def test_gradebook_manual_scores_and_result_json(tmp_path: Path) -> None:
     assert (
         main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
     )
-    ref = json.loads((out / "reference" / "result.json").read_text(encoding="utf-8"))
+    ref = json.loads((out / "handins" / "reference" / "result.json").read_text(encoding="utf-8"))
     essay = next(t for t in ref["tasks"] if t["id"] == "6.1b")
     assert (essay["status"], essay["score"]) == ("partial", 1.5)
     assert "Clear, but say why p_hat converges." in essay["feedback"]

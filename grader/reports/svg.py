@@ -14,7 +14,8 @@ from typing import TypeGuard
 from markupsafe import Markup
 
 from grader.reports._env import environment
-from grader.reports._text import clean, fmt_points
+from grader.reports._text import clean
+from grader.reports.numbers import points as fmt_points
 from grader.results import Plot
 
 WIDTH = 640

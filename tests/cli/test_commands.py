@@ -96,7 +96,7 @@ def test_ci_writes_junit_gradescope_and_step_summary(tmp_path: Path, monkeypatch
     )
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("# earlier step\n") and "6.2a" in text and "|" in text
-    assert (tmp_path / "r" / "lost_signs" / "report.html").exists()
+    assert (tmp_path / "r" / "handins" / "lost_signs" / "report.html").exists()
 
 
 def test_check_exits_0_only_with_full_marks(tmp_path: Path) -> None:

@@ -128,11 +128,14 @@ def test_hostile_strings_are_escaped(hostile):
     assert teacher.count("&lt;script&gt;alert(1)&lt;/script&gt;\n") >= 3  # captured output
 
 
-def test_import_error_is_shown_first(broken):
+def test_import_error_is_shown_first_and_once(broken):
     html = render_report(broken)
     assert html.index("Your file could not be run") < html.index('id="task-6-2a"')
     assert "SyntaxError: invalid syntax (line 12)" in html
-    assert "line 12 of your file" in html
+    # not repeated in a box under every task: each task says it was not checked
+    assert "line 12 of your file" not in html and html.count("SyntaxError") == 1
+    assert html.count("Not checked: your file could not be run (see above).") == 2
+    assert 'class="errorbox"' not in html
 
 
 def test_output_is_truncated_for_instructors(perfect):
