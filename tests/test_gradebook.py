@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -116,7 +116,8 @@ REFERENCE = (SUBMISSIONS / "reference.py").read_text(encoding="utf-8")
 
 
 def grade(subs: Path, out: Path, *extra: str) -> int:
-    return main(["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet", *extra])
+    args = ["grade", str(SHEET06), str(subs), "--out", str(out), "--jobs", "1", "--quiet"]
+    return main([*args, *extra])
 
 
 def write_rows(path: Path, header: list[str], body: list[dict[str, str]]) -> None:
@@ -126,7 +127,9 @@ def write_rows(path: Path, header: list[str], body: list[dict[str, str]]) -> Non
         writer.writerows(body)
 
 
-def handin(folder: Path, name: str, *, authors: str | None = None, essay: str | None = None) -> Path:
+def handin(
+    folder: Path, name: str, *, authors: str | None = None, essay: str | None = None
+) -> Path:
     text = REFERENCE
     if authors is not None:
         text = text.replace('AUTHORS = [("Reference Solution", "0000000")]', f"AUTHORS = {authors}")
