@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from grader.reports.numbers import memory
 
@@ -91,11 +92,14 @@ def find_handins(paths: Iterable[Path]) -> Found:
             candidates = [(root, text_name(root.name))]
         else:
             continue
-        for path, name in candidates:
+        # a file and a link to it are one hand-in, known by the file's own name
+        kept = []
+        for path, name in sorted(candidates, key=lambda c: (c[0].is_symlink(), c[1])):
             real = path.resolve()
-            if real in seen:
-                continue
-            seen.add(real)
+            if real not in seen:
+                seen.add(real)
+                kept.append((path, name))
+        for path, name in sorted(kept, key=lambda c: c[1]):
             unique = _unique(name, root, used)
             used.add(unique)
             found.append(HandInFile(path, unique))
@@ -175,15 +179,21 @@ def _check_stat(st: os.stat_result, limit: int) -> None:
         )
 
 
-def file_digest(path: Path, limit: int = MAX_HANDIN_BYTES) -> str:
-    """SHA-256 of the file, read in chunks after its size was checked on the open file."""
+def _open(path: Path) -> BinaryIO:
+    """Open without blocking: opening a FIFO for reading would wait for a writer for ever
+    (its stat, taken next on the open file, refuses it)."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below; fstat needs the open file
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise HandInRefused("the file disappeared before it could be graded") from exc
     except OSError as exc:
         raise HandInRefused(f"the file cannot be read: {exc.strerror or exc}") from exc
-    with fh:
+    return os.fdopen(fd, "rb")
+
+
+def file_digest(path: Path, limit: int = MAX_HANDIN_BYTES) -> str:
+    """SHA-256 of the file, read in chunks after its size was checked on the open file."""
+    with _open(path) as fh:
         _check_stat(os.fstat(fh.fileno()), limit)
         h = hashlib.sha256()
         read = 0
@@ -197,12 +207,12 @@ def file_digest(path: Path, limit: int = MAX_HANDIN_BYTES) -> str:
 
 def read_limited(path: Path, limit: int = MAX_HANDIN_BYTES) -> bytes:
     """The file's bytes, after the same checks as :func:`file_digest`."""
-    try:
-        with open(path, "rb") as fh:
-            _check_stat(os.fstat(fh.fileno()), limit)
+    with _open(path) as fh:
+        _check_stat(os.fstat(fh.fileno()), limit)
+        try:
             data = fh.read(limit + 1)
-    except OSError as exc:
-        raise HandInRefused(f"the file cannot be read: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise HandInRefused(f"the file cannot be read: {exc.strerror or exc}") from exc
     if len(data) > limit:
         raise HandInRefused(f"the file grew beyond {memory(limit)} while it was read")
     return data
