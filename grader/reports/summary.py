@@ -88,8 +88,16 @@ def _task_stats(
         full = (
             sum(1 for t in graded if t.score >= t.max_score - 1e-9) / len(graded) if graded else 0.0
         )
+        waiting = sum(1 for t in found if t.status == "manual")
         stat = TaskStat(
-            tid, mean / task_max if task_max else 0.0, full, mean, task_max, pending=not graded
+            tid,
+            mean / task_max if task_max else 0.0,
+            full,
+            mean,
+            task_max,
+            pending=not graded,
+            waiting=waiting,
+            graded=len(graded),
         )
         stats.append(stat)
         rows.append(
@@ -100,7 +108,7 @@ def _task_stats(
                 "max": points(task_max),
                 "mean_pct": percent(stat.mean_share) if graded else None,
                 "full_pct": percent(full) if graded else None,
-                "pending": sum(1 for t in found if t.status == "manual"),
+                "pending": waiting,
                 "graded": len(graded),
             }
         )

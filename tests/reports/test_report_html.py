@@ -339,3 +339,20 @@ def test_summary_flags_near_identical_hand_ins(realistic, hostile, perfect):
     assert "2 hand-ins with near-identical code" in html
     assert "lines 8–12" in html and 'href="handins/group07/report.html"' in html
     assert 'href="instructor.html"' in html
+
+
+def test_task_bars_say_how_many_answers_still_wait():
+    from grader.reports.svg import TaskStat, task_bars_svg
+
+    svg = str(
+        task_bars_svg(
+            [
+                TaskStat("6.1a", 0.85, 0.7, 1.7, 2.0, graded=10),
+                TaskStat("6.1b", 0.0, 0.0, 0.0, 2.0, waiting=9, graded=1),
+                TaskStat("6.1c", 0.0, 0.0, 0.0, 2.0, pending=True, waiting=10),
+            ]
+        )
+    )
+    assert "✎ 9 of 10 waiting" in svg
+    assert "graded by hand: not scored yet" in svg
+    assert svg.count('class="waiting"') == 1
