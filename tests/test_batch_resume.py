@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, SHEET06, SUBMISSIONS
 
 N = 10
@@ -63,6 +65,7 @@ def _results(out: Path) -> dict[str, tuple[int, bytes]]:
     }
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_redoes_only_the_rest(tmp_path: Path) -> None:
     handins = tmp_path / "handins"
     out = tmp_path / "out"
