@@ -42,8 +42,15 @@ _umask_lock = threading.Lock()
 
 
 def _current_umask() -> int:
-    # os.umask can only be read by setting it: set it back at once, under a lock (read each
-    # time, not cached: a program using the library may change it)
+    """The process's umask, read each time (a program using the library may change it)."""
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # elsewhere it can only be read by setting it: set it back at once, under a lock
     with _umask_lock:
         mask = os.umask(0o022)
         os.umask(mask)
