@@ -36,6 +36,9 @@ MIN_SHARED = 3
 #: a passage in more documents than this (or half the class, if more) is ignored
 COMMON = 10
 _PASSAGE_CHARS = 600
+#: only this much of a document is compared (a hand-in of a megabyte is no exercise, and
+#: tokenising it would cost the grader its time)
+MAX_CHARS = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def winnow(hashes: Sequence[int], w: int) -> dict[int, list[int]]:
 
 
 def fingerprint(source: str, *, is_code: bool) -> Fingerprints:
+    source = source[:MAX_CHARS]
     tokens = code_tokens(source) if is_code else text_tokens(source)
     k, w = (CODE_K, CODE_W) if is_code else (TEXT_K, TEXT_W)
     hashes = [_hash(t.text for t in tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
