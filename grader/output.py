@@ -93,17 +93,14 @@ def handin_folders(names: Sequence[str]) -> dict[str, str]:
     A name that would leave the folder or land on another hand-in's files (``...py`` whose
     stem is ``..``, ``x/result.json.py``) keeps its extension or gets a ``_`` appended.
     """
-    stripped = {name: _strip_extension(name) for name in names}
-    counts: dict[str, int] = {}
-    for base in stripped.values():
-        counts[base] = counts.get(base, 0) + 1
+    split = {name: _without_extension(name) for name in names}
+    counts: dict[tuple[str, ...], int] = {}
+    for parts in split.values():
+        counts[parts] = counts.get(parts, 0) + 1
     folders: dict[str, str] = {}
     used: set[str] = set()
     for name in names:
-        base = stripped[name]
-        parts = list(PurePosixPath(name if counts[base] > 1 else base).parts)
-        if parts and (parts[-1] in ("", ".", "..") or parts[-1] in _PER_HANDIN_FILES):
-            parts[-1] = PurePosixPath(name).name  # the extension makes it a plain name
+        parts = split[name] if counts[split[name]] == 1 else _parts(name)
         safe = "/".join(_safe_part(p) for p in parts) or "_"
         folder, n = safe, 2
         while folder in used:
@@ -113,9 +110,21 @@ def handin_folders(names: Sequence[str]) -> dict[str, str]:
     return folders
 
 
-def _strip_extension(name: str) -> str:
-    path = PurePosixPath(name)
-    return str(path.with_suffix("")) if path.suffix else name
+def _parts(name: str) -> tuple[str, ...]:
+    return tuple(p for p in name.split("/") if p)
+
+
+def _without_extension(name: str) -> tuple[str, ...]:
+    """The name's components, the last without its extension unless that leaves ``.``,
+    ``..``, nothing, or the name of a per-hand-in file."""
+    parts = _parts(name)
+    if not parts:
+        return parts
+    last = PurePosixPath(parts[-1])
+    stem = last.stem if last.suffix else last.name
+    if stem in ("", ".", "..") or stem in _PER_HANDIN_FILES:
+        stem = last.name
+    return (*parts[:-1], stem)
 
 
 def _safe_part(part: str) -> str:

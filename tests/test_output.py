@@ -23,6 +23,8 @@ def test_no_name_leaves_its_folder_or_lands_on_another_hand_ins_files() -> None:
              "output.txt/y.py", "z.py", "z/.py"]
     folders = handin_folders(names)
     assert folders["...py"] == "handins/...py"
+    assert folders["..py"] == "handins/..py" and folders["x/..py"] == "handins/x/..py"
+    assert folders["x.py"] == "handins/x"
     assert folders["x/result.json.py"] == "handins/x/result.json.py"
     assert folders["report.html.py"] == "handins/report.html.py"
     assert folders["output.txt/y.py"] == "handins/output.txt_/y"
