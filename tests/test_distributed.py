@@ -44,6 +44,7 @@ def cluster():  # noqa: ANN201
         yield c
 
 
+@pytest.mark.slow
 def test_dask_results_equal_local(sheet06, handins: Path, cluster, tmp_path: Path) -> None:  # noqa: ANN001
     from grader.batch import grade_batch
     from grader.distributed import grade_batch_dask
@@ -71,6 +72,7 @@ def test_dask_results_equal_local(sheet06, handins: Path, cluster, tmp_path: Pat
     assert all((tmp_path / "dask" / "handins" / stem / "report.html").exists() for stem in b)
 
 
+@pytest.mark.slow
 def test_dask_resumes_and_accepts_a_client(sheet06, handins: Path, cluster, tmp_path: Path) -> None:  # noqa: ANN001
     from distributed import Client
 
