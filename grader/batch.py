@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -11,28 +10,21 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.grading import (
-    MANUAL_SCORES_FILE,
-    GradeOptions,
-    ManualScores,
-    grade_submission,
-    read_manual_scores,
-    submission_digest,
-    write_manual_scores,
-)
+from grader.errors import UsageError
+from grader.grading import GradeOptions, grade_submission, submission_digest
 from grader.handin import grade_handin
+from grader.instructor_scores import TaskLimits, read_instructor_scores
+from grader.intake import HandInFile, HandInRefused, Skipped, find_handins, vet
 from grader.output import (
     BatchItem,
     ProgressCallback,
-    atomic_write_text,
-    find_submissions,
-    gradebook_csv,
+    handin_folders,
     read_done,
+    read_stored,
     result_key,
-    result_stems,
     write_result,
 )
 from grader.results import Author, CheckResult, SubmissionResult, TaskResult
@@ -50,6 +42,9 @@ class BatchResult:
     summary: Path
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    instructor: Path | None = None
+    #: files in the submissions folders that were not graded, and why
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def graded(self) -> int:
@@ -77,9 +72,20 @@ def _init_worker(sheet: LoadedSheet, parent: int | None = None) -> None:
             os._exit(1)
 
 
-def _grade_in_worker(path: Path, options: GradeOptions) -> SubmissionResult:
+def _grade_in_worker(path: Path, options: GradeOptions, name: str) -> SubmissionResult:
     assert _SHEET is not None
-    return grade_handin(_SHEET, path, options=options, grade=grade_submission)
+    return grade_handin(_SHEET, path, options=options, grade=grade_submission, name=name)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One hand-in to grade: the file, the key its result is stored under, its options, and
+    (``--task``) the stored result whose other tasks are kept."""
+
+    handin: HandInFile
+    key: str
+    options: GradeOptions
+    base: SubmissionResult | None = None
 
 
 def grade_batch(
@@ -92,7 +98,13 @@ def grade_batch(
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    tasks: Sequence[str] | None = None,
 ) -> BatchResult:
+    """Grade every hand-in in ``paths`` into ``out_dir`` (see the module's docstring).
+
+    ``tasks``: regrade only these tasks' checks, keeping the rest of each stored result
+    (hand-ins without a stored result of the same content are graded in full).
+    """
     plan = BatchPlan(
         sheet=sheet,
         paths=paths,
@@ -101,12 +113,13 @@ def grade_batch(
         limits=limits,
         progress=progress,
         on_start=on_start,
+        tasks=tasks,
     )
-    options, todo, finish = plan.options, plan.todo, plan.finish
+    todo, finish = plan.todo, plan.finish
     jobs = max(1, jobs or os.cpu_count() or 1)
     if todo and (jobs == 1 or len(todo) == 1):
-        for path, key in todo:
-            finish(path, key, _safe_grade(sheet, path, options))
+        for job in todo:
+            finish(job, _safe_grade(sheet, job))
     elif todo:
         ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(
@@ -115,29 +128,33 @@ def grade_batch(
             initializer=_init_worker,
             initargs=(sheet, os.getpid()),
         ) as pool:
-            futures: dict[Future[SubmissionResult], tuple[Path, str]] = {
-                pool.submit(_grade_in_worker, path, options): (path, key) for path, key in todo
+            futures: dict[Future[SubmissionResult], Job] = {
+                pool.submit(_grade_in_worker, job.handin.path, job.options, job.handin.name): job
+                for job in todo
             }
             from concurrent.futures import as_completed
 
             for fut in as_completed(futures):
-                path, key = futures[fut]
+                job = futures[fut]
                 try:
                     result = fut.result()
                 except Exception as exc:  # noqa: BLE001 - one hand-in never stops the batch
-                    log.exception("grading %s failed", path)
-                    result = failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")
-                finish(path, key, result)
+                    log.exception("grading %s failed", clean_name(job.handin.name))
+                    result = failed_result(
+                        sheet, job.handin.name, f"the grader failed on this hand-in: {exc}"
+                    )
+                finish(job, result)
     return plan.complete()
 
 
 class BatchPlan:
     """A batch's bookkeeping, shared by every executor (local pool, dask).
 
-    Finds the hand-ins, reuses results already on disk (same sheet and hand-in
-    content), and lists what is left in ``todo``. The executor grades those and
-    hands each result to :meth:`finish` (which writes its result.json and
-    report.html at once); :meth:`complete` writes the gradebook and summary.
+    Finds the hand-ins, reads the instructor's scores (refusing bad rows before anything
+    is graded), reuses results already on disk (same sheet, hand-in content and scores),
+    and lists what is left in ``todo``. The executor grades those and hands each result to
+    :meth:`finish` (which writes its result.json and report.html at once); :meth:`complete`
+    writes the class files (grader.class_files).
     """
 
     def __init__(
@@ -150,85 +167,165 @@ class BatchPlan:
         limits: Limits | None = None,
         progress: ProgressCallback | None = None,
         on_start: Callable[[int], None] | None = None,
+        tasks: Sequence[str] | None = None,
     ) -> None:
         self.started = time.monotonic()
         self.sheet = sheet
         self.out_dir = out_dir
         self.progress = progress
-        self.submissions = find_submissions(paths)
-        self.stems = result_stems(self.submissions)
-        self.manual_path = out_dir / MANUAL_SCORES_FILE
-        manual = read_manual_scores(self.manual_path)
-        self.options = GradeOptions(limits=limits or Limits(), manual_scores=manual)
+        self.tasks = _known_tasks(sheet, tasks)
+        found = find_handins(paths)
+        self.handins = found.handins
+        self.skipped = found.skipped
+        self.folders = handin_folders([h.name for h in self.handins])
+        self.scores = read_instructor_scores(out_dir, task_limits(sheet))
+        self.options = GradeOptions(
+            limits=limits or Limits(),
+            manual_scores=self.scores.manual,
+            overrides=self.scores.overrides,
+        )
         out_dir.mkdir(parents=True, exist_ok=True)
         if on_start is not None:
-            on_start(len(self.submissions))
-        self.items: dict[Path, BatchItem] = {}
-        #: (hand-in, result key) still to grade
-        self.todo: list[tuple[Path, str]] = []
-        for path in self.submissions:
-            manual_key = _manual_key(manual, path.name)
-            key = result_key(sheet.digest, submission_digest(path), False, manual_key)
-            done = None if force else read_done(out_dir / self.stems[path], key)
-            if done is not None:
-                item = BatchItem(path, self.stems[path], done, reused=True)
-                self.items[path] = item
-                if progress:
-                    progress(item)
-            else:
-                self.todo.append((path, key))
+            on_start(len(self.handins))
+        self.items: dict[str, BatchItem] = {}
+        self.todo: list[Job] = []
+        for handin in self.handins:
+            self._plan(handin, force)
 
-    def finish(self, path: Path, key: str, result: SubmissionResult) -> None:
+    def _plan(self, handin: HandInFile, force: bool) -> None:
+        try:
+            vet(handin.path)
+            sha = submission_digest(handin.path)
+        except HandInRefused as exc:
+            # an error result of its own, never reused: the file is looked at again next run
+            self.finish(Job(handin, "", self.options), refused_result(self.sheet, handin, exc))
+            return
+        key = result_key(self.sheet.digest, sha, False, self.scores.key_for(handin.name))
+        directory = self.out_dir / self.folders[handin.name]
+        if self.tasks is not None:
+            stored = read_stored(directory)
+            if stored is not None and _same_handin(stored[1], key):
+                options = replace(self.options, tasks=self.tasks)
+                self.todo.append(Job(handin, key, options, base=stored[0]))
+                return
+        done = None if force else read_done(directory, key)
+        if done is None:
+            self.todo.append(Job(handin, key, self.options))
+            return
+        item = BatchItem(handin.path, handin.name, self.folders[handin.name], done, reused=True)
+        self.items[handin.name] = item
+        if self.progress:
+            self.progress(item)
+
+    def finish(self, job: Job, result: SubmissionResult) -> None:
         from grader.reports.html import render_report
 
+        key = job.key
         if GRADER_FAILED in result.notes:
             key = ""  # never reused: the next run grades this hand-in again
+        elif job.base is not None:
+            result = merge_tasks(job.base, result, [t.spec.id for t in self.sheet.tasks])
+        name, folder = job.handin.name, self.folders[job.handin.name]
         html = render_report(result, sheet_title=self.sheet.model.title)
-        write_result(self.out_dir / self.stems[path], result, key, html)
-        item = BatchItem(path, self.stems[path], result, reused=False)
-        self.items[path] = item
+        write_result(self.out_dir / folder, result, key, html)
+        item = BatchItem(job.handin.path, name, folder, result, reused=False)
+        self.items[name] = item
         if self.progress:
             self.progress(item)
 
     def complete(self) -> BatchResult:
-        sheet, out_dir = self.sheet, self.out_dir
-        ordered = [self.items[p] for p in self.submissions]
-        results = [i.result for i in ordered]
-        task_ids = [t.spec.id for t in sheet.tasks]
-        gradebook = out_dir / "gradebook.csv"
-        atomic_write_text(gradebook, gradebook_csv(results, task_ids))
-        write_manual_scores(self.manual_path, results)
-        summary = out_dir / "summary.html"
-        from grader.reports.html import render_summary
+        from grader.class_files import write_class_files
 
-        atomic_write_text(
-            summary,
-            render_summary(
-                results,
-                sheet_title=sheet.model.title or sheet.id,
-                task_ids=task_ids,
-                report_links={i.result.submission: f"{i.stem}/report.html" for i in ordered},
-            ),
-        )
+        ordered = tuple(self.items[h.name] for h in self.handins)
+        written = write_class_files(self.sheet, self.out_dir, ordered)
         return BatchResult(
-            out_dir, tuple(ordered), gradebook, summary, time.monotonic() - self.started
+            self.out_dir,
+            ordered,
+            written.gradebook,
+            written.summary,
+            time.monotonic() - self.started,
+            instructor=written.instructor,
+            skipped=self.skipped,
         )
 
 
-def _safe_grade(sheet: LoadedSheet, path: Path, options: GradeOptions) -> SubmissionResult:
+def task_limits(sheet: LoadedSheet) -> dict[str, TaskLimits]:
+    """Each task's points, and whether a person grades it, for checking the CSV files."""
+    return {
+        t.spec.id: TaskLimits(t.spec.points, any(c.kind == "manual" for c in t.checks))
+        for t in sheet.tasks
+    }
+
+
+def _known_tasks(sheet: LoadedSheet, tasks: Sequence[str] | None) -> frozenset[str] | None:
+    if tasks is None:
+        return None
+    known = [t.spec.id for t in sheet.tasks]
+    unknown = [t for t in tasks if t not in known]
+    if unknown:
+        raise UsageError(
+            f"--task {', '.join(unknown)}: the sheet has no such task (it has {', '.join(known)})"
+        )
+    return frozenset(tasks)
+
+
+def _same_handin(stored_key: str, key: str) -> bool:
+    """Whether a stored result was made from the same hand-in content and instructor's
+    scores (from any version of the sheet)."""
+    stored, new = stored_key.split(":"), key.split(":")
+    return len(stored) == len(new) == 4 and stored[1:] == new[1:]
+
+
+def merge_tasks(
+    base: SubmissionResult, fresh: SubmissionResult, order: Sequence[str]
+) -> SubmissionResult:
+    """``base`` with the tasks ``fresh`` graded again replaced, in the sheet's order."""
+    tasks = {t.task_id: t for t in base.tasks}
+    tasks.update({t.task_id: t for t in fresh.tasks})
+    return replace(
+        base,
+        tasks=tuple(tasks[tid] for tid in order if tid in tasks),
+        authors=fresh.authors,
+        import_error=fresh.import_error,
+        output=fresh.output,
+        notes=fresh.notes,
+        seconds=fresh.seconds,
+    )
+
+
+def _safe_grade(sheet: LoadedSheet, job: Job) -> SubmissionResult:
     try:
-        return grade_handin(sheet, path, options=options, grade=grade_submission)
+        handin = job.handin
+        return grade_handin(
+            sheet, handin.path, options=job.options, grade=grade_submission, name=handin.name
+        )
+    except HandInRefused as exc:
+        return refused_result(sheet, job.handin, exc)
     except Exception as exc:  # noqa: BLE001 - one hand-in never stops the batch
-        log.exception("grading %s failed", path)
-        return failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")
+        log.exception("grading %s failed", clean_name(job.handin.name))
+        return failed_result(sheet, job.handin.name, f"the grader failed on this hand-in: {exc}")
 
 
-def _manual_key(manual: ManualScores, submission: str) -> str:
-    mine = sorted((k[1], v.score, v.comment) for k, v in manual.items() if k[0] == submission)
-    return hashlib.sha256(repr(mine).encode()).hexdigest()[:12] if mine else "-"
+def clean_name(name: str) -> str:
+    """A hand-in's name fit for a log line on a terminal (no escapes, one line)."""
+    from grader.reports._text import clean
+
+    return clean(name, multiline=False, limit=200)
 
 
-def failed_result(sheet: LoadedSheet, path: Path, message: str) -> SubmissionResult:
+def refused_result(
+    sheet: LoadedSheet, handin: HandInFile, refused: HandInRefused
+) -> SubmissionResult:
+    """The result of a hand-in that was not run: every check an error with the reason."""
+    message = f"This hand-in was not graded: {refused.reason}."
+    return failed_result(sheet, handin.name, message, grader_failed=False)
+
+
+def failed_result(
+    sheet: LoadedSheet, name: str, message: str, *, grader_failed: bool = True
+) -> SubmissionResult:
+    """Every task an error with ``message``. ``grader_failed``: the grader's fault (a bug, a
+    lost worker), so the checks wait for a person and the next run grades it again."""
     tasks = []
     for task in sheet.tasks:
         checks = tuple(
@@ -242,7 +339,7 @@ def failed_result(sheet: LoadedSheet, path: Path, message: str) -> SubmissionRes
                 feedback=(message,),
                 error="sandbox",
                 hidden=c.spec.hidden,
-                undetermined=True,
+                undetermined=grader_failed,
             )
             for c in task.checks
         )
@@ -250,10 +347,10 @@ def failed_result(sheet: LoadedSheet, path: Path, message: str) -> SubmissionRes
             TaskResult(task.spec.id, task.spec.title, 0.0, task.spec.points, "error", checks)
         )
     return SubmissionResult(
-        path.name,
+        name,
         sheet.id,
-        (Author(path.stem),),
+        (Author(Path(name).stem),),
         tuple(tasks),
         import_error=message,
-        notes=(GRADER_FAILED,),
+        notes=(GRADER_FAILED,) if grader_failed else (),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.errors import GraderError, UsageError
+from grader.reports._text import clean
 
 EXIT_OK, EXIT_NOT_FULL, EXIT_USAGE = 0, 1, 2
 
@@ -41,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except GraderError as exc:
-        print(f"grader: {exc}", file=sys.stderr)
+        # messages quote file names and CSV cells: no escape sequence reaches the terminal
+        print(f"grader: {clean(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("grader: interrupted; results written so far are kept", file=sys.stderr)
@@ -59,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, default=Path("reports"))
     g.add_argument("--jobs", type=int, default=None, help="parallel hand-ins (default: cores)")
     g.add_argument("--force", action="store_true", help="regrade hand-ins already graded")
+    g.add_argument(
+        "--task",
+        action="append",
+        metavar="ID",
+        dest="tasks",
+        help="regrade only this task's checks (repeatable), keeping the rest of each stored "
+        "result",
+    )
     g.add_argument("--executor", choices=["local", "dask"], default="local")
     g.add_argument(
         "--scheduler", default=None, help="dask scheduler address (with --executor dask)"
@@ -129,6 +139,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             out_dir=args.out,
             scheduler=args.scheduler,
             force=args.force,
+            tasks=args.tasks,
         )
     else:
         from grader.progress import BatchProgress
@@ -142,43 +153,76 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 force=args.force,
                 progress=bar.advance,
                 on_start=bar.start,
+                tasks=args.tasks,
             )
+    _print_batch(batch)
+    return EXIT_OK
+
+
+def _print_batch(batch) -> None:  # noqa: ANN001 - grader.batch.BatchResult, imported lazily
+    from grader.reports.numbers import points, seconds
+
+    def name(text: str) -> str:
+        return clean(text, multiline=False, limit=200)
+
+    for skipped in batch.skipped:
+        print(f"grader: skipped {name(skipped.name)}: {name(skipped.reason)}", file=sys.stderr)
     if not batch.items:
         print("grader: no hand-ins (.py, .ipynb, .md, .tex) found", file=sys.stderr)
     reused = len(batch.items) - batch.graded
     print(
         f"Graded {batch.graded} hand-in(s)"
         + (f", {reused} unchanged since the last run" if reused else "")
-        + f" in {batch.seconds:.1f} s. Gradebook: {batch.gradebook}  Summary: {batch.summary}"
+        + f" in {seconds(batch.seconds)}. Gradebook: {name(str(batch.gradebook))}"
+        + f"  Summary: {name(str(batch.summary))}"
+        + (f"  Instructor's page: {name(str(batch.instructor))}" if batch.instructor else "")
     )
     for item in batch.items:
         r = item.result
         flag = "  (did not import)" if r.import_error else ""
-        print(f"  {item.stem:<32} {r.score:>5g} / {r.max_score:g}{flag}")
-    return EXIT_OK
+        score = f"{points(r.score):>6} / {points(r.max_score)}"
+        print(f"  {name(item.name):<32} {score}{flag}")
 
 
 def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: ANN202
+    from grader.intake import HandInRefused, vet
     from grader.sandbox.runner import warm_up
 
-    if not path.is_file():
+    if path.is_dir():
+        raise UsageError(
+            f"{path} is a folder: this command checks one hand-in file "
+            "(`grader grade SHEET FOLDER` grades every hand-in in a folder)"
+        )
+    if not path.exists():
         raise UsageError(f"no such file: {path}")
+    try:
+        vet(path)
+    except HandInRefused as exc:
+        raise UsageError(f"{path}: {exc.reason}") from None
     warm_up()  # first: the sandbox boots while sympy is imported and the sheet loads
 
     from grader.grading import GradeOptions
     from grader.handin import grade_handin
+    from grader.intake import text_name
     from grader.sheet.loader import load_sheet
 
     sheet = load_sheet(sheet_path)
     _say_how_isolated()
-    return sheet, grade_handin(sheet, path, options=GradeOptions(visible_only=visible_only))
+    options = GradeOptions(visible_only=visible_only)
+    return sheet, grade_handin(sheet, path, options=options, name=text_name(path.name))
 
 
-def _write_report(result, sheet, out: Path, stem: str) -> Path:  # noqa: ANN001
-    from grader.output import atomic_write_text
+def _write_report(result, sheet, out: Path, path: Path) -> Path:  # noqa: ANN001
+    """The report goes where `grader grade` would put it: ``<out>/handins/<name>/``, a
+    folder inside ``out`` whatever the file is called (``...py`` included); ``mine.py`` and
+    ``mine.ipynb`` side by side keep their extensions, so neither overwrites the other."""
+    from grader.handin.formats import siblings
+    from grader.output import REPORT_FILE, atomic_write_text, handin_folders
     from grader.reports.html import render_report
 
-    report = out / stem / "report.html"
+    names = [result.submission, *(p.name for p in siblings(path))]
+    folder = handin_folders(names)[result.submission]
+    report = out / folder / REPORT_FILE
     atomic_write_text(report, render_report(result, sheet_title=sheet.model.title))
     return report
 
@@ -189,11 +233,10 @@ def _exit_for(result) -> int:  # noqa: ANN001
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from grader.handin.formats import report_folder_name
     from grader.reports.terminal import check_json, print_check_table
 
     sheet, result = _grade_one(args.path, args.sheet, visible_only=True)
-    report = _write_report(result, sheet, args.out, report_folder_name(args.path))
+    report = _write_report(result, sheet, args.out, args.path)
     if args.json:
         print(check_json(result))
     else:
@@ -202,13 +245,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ci(args: argparse.Namespace) -> int:
-    from grader.handin.formats import report_folder_name
     from grader.output import atomic_write_text
     from grader.reports.ci import gradescope_json, junit_xml, step_summary_markdown
     from grader.reports.terminal import print_check_table
 
     sheet, result = _grade_one(args.path, args.sheet, visible_only=False)
-    report = _write_report(result, sheet, args.out, report_folder_name(args.path))
+    report = _write_report(result, sheet, args.out, args.path)
     if args.junit:
         atomic_write_text(args.junit, junit_xml(result))
     if args.gradescope:

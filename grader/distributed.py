@@ -94,10 +94,12 @@ class SheetBlob:
 
 @dataclass(frozen=True)
 class HandIn:
-    """One hand-in as sent to a worker: its file name and content."""
+    """One hand-in as sent to a worker: its file name, content, and the name it is known by
+    (its path relative to the PATH given, grader.intake)."""
 
     name: str
     data: bytes
+    submission: str = ""
 
 
 def _require_dask() -> Any:
@@ -117,16 +119,24 @@ def grade_batch_dask(
     force: bool = False,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
+    tasks: Sequence[str] | None = None,
 ) -> BatchResult:
     """Grade every hand-in in ``paths`` on the cluster at ``scheduler`` (address or Client).
 
     Writes the same files as :func:`grader.batch.grade_batch` and returns the same result.
     """
     distributed = _require_dask()
-    from grader.batch import BatchPlan, failed_result
+    from grader.batch import BatchPlan, clean_name, failed_result, refused_result
+    from grader.intake import HandInRefused, read_limited
 
     plan = BatchPlan(
-        sheet=sheet, paths=paths, out_dir=out_dir, force=force, limits=limits, progress=progress
+        sheet=sheet,
+        paths=paths,
+        out_dir=out_dir,
+        force=force,
+        limits=limits,
+        progress=progress,
+        tasks=tasks,
     )
     if not plan.todo:
         return plan.complete()
@@ -143,25 +153,32 @@ def grade_batch_dask(
         [sheet_future] = client.scatter([blob], broadcast=True, hash=False)
         batch_id = uuid.uuid4().hex[:8]
         futures = {}
-        for path, key in plan.todo:
-            hand_in = HandIn(path.name, path.read_bytes())
+        for n, job in enumerate(plan.todo):
+            try:
+                data = read_limited(job.handin.path)
+            except HandInRefused as exc:
+                plan.finish(job, refused_result(sheet, job.handin, exc))
+                continue
+            hand_in = HandIn(job.handin.path.name, data, job.handin.name)
             fut = client.submit(
                 grade_remote,
                 sheet_future,
                 hand_in,
-                plan.options,
-                key=f"grade-{plan.stems[path]}-{batch_id}",
+                job.options,
+                key=f"grade-{n}-{batch_id}",
                 pure=False,
             )
-            futures[fut] = (path, key)
+            futures[fut] = job
         for fut in distributed.as_completed(futures):
-            path, key = futures.pop(fut)
+            job = futures.pop(fut)
             try:
                 result = fut.result()
             except Exception as exc:  # noqa: BLE001 - one hand-in never stops the batch
-                log.error("grading %s failed on the cluster: %s", path, exc)
-                result = failed_result(sheet, path, f"the grader failed on this hand-in: {exc}")
-            plan.finish(path, key, result)
+                log.error("grading %s failed on the cluster: %s", clean_name(job.handin.name), exc)
+                result = failed_result(
+                    sheet, job.handin.name, f"the grader failed on this hand-in: {exc}"
+                )
+            plan.finish(job, result)
             fut.release()
     finally:
         if own_client:
@@ -228,6 +245,7 @@ def grade_remote(blob: SheetBlob, hand_in: HandIn, options: GradeOptions) -> Sub
             path,
             options=options,
             runner=lambda p, probes, limits: box.run(p, probes, limits=limits),
+            name=hand_in.submission or name,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

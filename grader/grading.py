@@ -8,20 +8,30 @@ failed loses only its own points.
 
 from __future__ import annotations
 
-import csv
+import ast
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from grader import source_names
 from grader.checks.base import describe_error
+from grader.instructor_scores import (
+    ManualScore,
+    ManualScores,
+    Overrides,
+    OverrideScore,
+)
+from grader.intake import file_digest, read_limited
 from grader.results import (
+    EMPTY_FILE,
     Author,
     CheckResult,
+    Override,
     Status,
     SubmissionResult,
     TaskResult,
@@ -45,25 +55,20 @@ def _default_runner(path: Path, probes: Sequence[Probe], limits: Limits) -> RunR
 
 
 @dataclass(frozen=True)
-class ManualScore:
-    score: float
-    comment: str = ""
-
-
-#: (submission file name, task id) -> instructor's score
-ManualScores = Mapping[tuple[str, str], ManualScore]
-
-
-@dataclass(frozen=True)
 class GradeOptions:
     #: only checks students may see (`grader check`): hidden checks are not run
     visible_only: bool = False
     limits: Limits = field(default_factory=Limits)
+    #: (hand-in name, task id) -> scores entered by hand (grader.instructor_scores)
     manual_scores: ManualScores = field(default_factory=dict)
+    overrides: Overrides = field(default_factory=dict)
+    #: grade only these tasks (``grader grade --task``); None: every task
+    tasks: frozenset[str] | None = None
 
 
 def submission_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of the hand-in, streamed after a size check (intake.HandInRefused if not)."""
+    return file_digest(path)
 
 
 def instance_seed(sheet: LoadedSheet, submission_sha: str, check_id: str) -> int:
@@ -78,14 +83,24 @@ def grade_submission(
     *,
     options: GradeOptions | None = None,
     runner: ProbeRunner | None = None,
+    name: str | None = None,
 ) -> SubmissionResult:
+    """Grade one hand-in. ``name`` is what the hand-in is known by (its path relative to
+    the PATH given, see grader.intake); the file name when not given."""
     options = options or GradeOptions()
     runner = runner or _default_runner
     started = time.monotonic()
-    sha = submission_digest(path)
+    name = name or path.name
+    source = read_limited(path)  # refused (intake.HandInRefused) when too large to read
+    sha = hashlib.sha256(source).hexdigest()
+    tree = source_names.parse(source) if path.suffix == ".py" else None
+    if tree is not None and source_names.is_empty(tree):
+        return _empty_file_result(sheet, name, options)
     trials = []
     probes: list[Probe] = [AUTHORS_PROBE]
     for task in sheet.tasks:
+        if options.tasks is not None and task.spec.id not in options.tasks:
+            continue
         for check in task.checks:
             if options.visible_only and check.spec.hidden:
                 continue
@@ -106,19 +121,20 @@ def grade_submission(
                 )
             )
         else:
-            by_task[task_id].append(_judge(check, trial, report.outcomes))
+            result = _judge(check, trial, report.outcomes)
+            if tree is not None:
+                result = _suggest_names(result, trial.probes, report.outcomes, tree)
+            by_task[task_id].append(result)
     tasks = []
     for task in sheet.tasks:
         checks = by_task[task.spec.id]
         if not checks:
             continue
-        tasks.append(
-            task_result(task.spec.id, task.spec.title, checks, path.name, options.manual_scores)
-        )
+        tasks.append(task_result(task.spec.id, task.spec.title, checks, name, options))
     authors_outcome = report.outcomes.get(AUTHORS_PROBE.id)
     authors = authors_from(
         authors_outcome.value if authors_outcome is not None and authors_outcome.ok else None,
-        fallback=path.stem,
+        fallback=Path(name).stem,
     )
     import_error = None
     if report.import_error is not None:
@@ -128,7 +144,7 @@ def grade_submission(
             f" ({where})" if err.line and where not in err.message else ""
         )
     return SubmissionResult(
-        submission=path.name,
+        submission=name,
         sheet=sheet.id,
         authors=authors,
         tasks=tuple(tasks),
@@ -157,111 +173,147 @@ def _judge(check, trial, outcomes: Mapping[str, Outcome]) -> CheckResult:  # noq
         )
 
 
+def _suggest_names(
+    result: CheckResult,
+    probes: Sequence[Probe],
+    outcomes: Mapping[str, Outcome],
+    tree: ast.Module,
+) -> CheckResult:
+    """Add "did you mean `sigmoid`?" where a name is missing and the file defines a close one."""
+    errors = [(p.name, outcomes[p.id].error) for p in probes if p.id in outcomes]
+    missing = {name for name, err in errors if err is not None and err.kind == "missing"}
+    if not missing:
+        return result
+    names = source_names.defined_names(tree)
+    hints = []
+    for wanted in sorted(missing):
+        near = source_names.did_you_mean(wanted, names)
+        if near is not None:
+            hints.append(
+                f"Your file defines `{near}`: did you mean `{wanted}`? "
+                "Names must be spelt exactly as the sheet spells them."
+            )
+    return replace(result, feedback=(*result.feedback, *hints)) if hints else result
+
+
+def _empty_file_result(sheet: LoadedSheet, name: str, options: GradeOptions) -> SubmissionResult:
+    """An empty hand-in: one sentence for the whole file, not "not defined" for every name."""
+    message = "Your file is empty: it defines none of the names the sheet asks for."
+    tasks = []
+    for task in sheet.tasks:
+        if options.tasks is not None and task.spec.id not in options.tasks:
+            continue
+        checks = [
+            check.result(fraction=0.0, feedback=[message], error="import")
+            for check in task.checks
+            if not (options.visible_only and check.spec.hidden)
+        ]
+        if checks:
+            tasks.append(task_result(task.spec.id, task.spec.title, checks, name, options))
+    return SubmissionResult(
+        submission=name,
+        sheet=sheet.id,
+        authors=(Author(Path(name).stem),),
+        tasks=tuple(tasks),
+        import_error=EMPTY_FILE,
+    )
+
+
+# ------------------------------------------------- scores entered by the instructor
 def task_result(
     task_id: str,
     title: str,
     checks: list[CheckResult],
     submission: str,
-    manual_scores: ManualScores,
+    options: GradeOptions,
 ) -> TaskResult:
+    """A task's result from its checks, then the instructor's scores: a manual score for an
+    answer waiting for a person, an override (with its reason) for any auto-graded task."""
     max_score = sum(c.max_points for c in checks)
     manual_answer = next((c.given for c in checks if c.kind == "manual"), None)
-    recorded = manual_scores.get((submission, task_id))
+    key = (submission, task_id)
+    recorded = options.manual_scores.get(key)
     if recorded is not None and any(c.kind == "manual" or c.undetermined for c in checks):
-        score = min(max(recorded.score, 0.0), max_score)
-        feedback = ("Graded by hand.", *((recorded.comment,) if recorded.comment else ()))
-        checks = [
-            replace(
-                c,
-                points=round(score * c.max_points / max_score, 6),
-                method="manual-scored",
-                feedback=feedback,
-                undetermined=False,
-                passed=score >= max_score,
-            )
-            for c in checks
-        ]
-        status: Status = (
-            "passed" if score >= max_score - 1e-9 else ("failed" if score <= 0 else "partial")
-        )
-        return TaskResult(
-            task_id, title, round(score, 6), max_score, status, tuple(checks), manual_answer
-        )
+        return _scored_by_hand(task_id, title, checks, max_score, recorded, manual_answer)
     score = round(sum(c.points for c in checks), 6)
     waiting = any(c.kind == "manual" and c.method == "manual" for c in checks)
+    status: Status
     if waiting or any(c.undetermined for c in checks):
         status = "manual"
     else:
         status = task_status(checks, score, max_score)
+    override = options.overrides.get(key)
+    if override is not None:
+        return _overridden(task_id, title, checks, max_score, score, override, manual_answer)
     return TaskResult(task_id, title, score, max_score, status, tuple(checks), manual_answer)
 
 
-# ----------------------------------------------------------------- manual scores
-MANUAL_SCORES_FILE = "manual_scores.csv"
-MANUAL_COLUMNS = ["submission", "task", "score", "comment", "answer"]
+def _in_range(score: float, max_score: float, what: str) -> float:
+    # the CSV files are checked when they are read (grader.instructor_scores); a score out
+    # of range here is a caller's bug, and capping it would hide that
+    if not 0 <= score <= max_score + 1e-9:
+        raise ValueError(f"{what} {score:g} is outside 0 … {max_score:g}")
+    return score
 
 
-def read_manual_scores(path: Path) -> dict[tuple[str, str], ManualScore]:
-    """Scores an instructor wrote into ``manual_scores.csv`` (empty score = not graded yet)."""
-    scores: dict[tuple[str, str], ManualScore] = {}
-    if not path.exists():
-        return scores
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            raw = (row.get("score") or "").strip()
-            if not raw:
-                continue
-            try:
-                value = float(raw)
-            except ValueError:
-                log.warning(
-                    "%s: score %r for %s/%s is not a number; ignored",
-                    path,
-                    raw,
-                    row.get("submission"),
-                    row.get("task"),
-                )
-                continue
-            scores[(row.get("submission", ""), row.get("task", ""))] = ManualScore(
-                value, (row.get("comment") or "").strip()
-            )
-    return scores
+def _status_of(score: float, max_score: float) -> Status:
+    if score >= max_score - 1e-9:
+        return "passed"
+    return "failed" if score <= 1e-9 else "partial"
 
 
-def write_manual_scores(path: Path, results: Iterable[SubmissionResult]) -> None:
-    """Keep every score already entered; add a row for each manual task still waiting."""
-    rows: dict[tuple[str, str], dict[str, str]] = {}
-    if path.exists():
-        with path.open(newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                rows[(row.get("submission", ""), row.get("task", ""))] = {
-                    k: row.get(k) or "" for k in MANUAL_COLUMNS
-                }
-    for result in results:
-        for task in result.tasks:
-            key = (result.submission, task.task_id)
-            if task.status == "manual" or key in rows:
-                row = rows.setdefault(key, {k: "" for k in MANUAL_COLUMNS})
-                row.update(submission=result.submission, task=task.task_id)
-                row["answer"] = (task.manual_answer or "")[:2000]
-    if not rows:
-        return
-    from grader.output import atomic_write_text  # local: avoids an import cycle at start-up
-
-    lines = _csv_text(
-        [MANUAL_COLUMNS, *([r[k] for k in MANUAL_COLUMNS] for _, r in sorted(rows.items()))]
+def _scored_by_hand(
+    task_id: str,
+    title: str,
+    checks: list[CheckResult],
+    max_score: float,
+    recorded: ManualScore,
+    manual_answer: str | None,
+) -> TaskResult:
+    score = _in_range(recorded.score, max_score, f"the manual score of {task_id}")
+    feedback = ("Graded by hand.", *((recorded.comment,) if recorded.comment else ()))
+    scored = [
+        replace(
+            c,
+            points=round(score * c.max_points / max_score, 6),
+            method="manual-scored",
+            feedback=feedback,
+            undetermined=False,
+            passed=score >= max_score,
+        )
+        for c in checks
+    ]
+    return TaskResult(
+        task_id,
+        title,
+        round(score, 6),
+        max_score,
+        _status_of(score, max_score),
+        tuple(scored),
+        manual_answer,
     )
-    atomic_write_text(path, lines)
 
 
-def _csv_text(rows: Iterable[Sequence[str]]) -> str:
-    import io
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for row in rows:
-        writer.writerow(row)
-    return buf.getvalue()
+def _overridden(
+    task_id: str,
+    title: str,
+    checks: list[CheckResult],
+    max_score: float,
+    auto_score: float,
+    override: OverrideScore,
+    manual_answer: str | None,
+) -> TaskResult:
+    score = _in_range(override.score, max_score, f"the override of {task_id}")
+    return TaskResult(
+        task_id,
+        title,
+        round(score, 6),
+        max_score,
+        _status_of(score, max_score),
+        tuple(checks),
+        manual_answer,
+        override=Override(round(score, 6), override.reason, auto_score),
+    )
 
 
 __all__ = [
@@ -269,6 +321,4 @@ __all__ = [
     "GradeOptions",
     "ManualScore",
     "grade_submission",
-    "read_manual_scores",
-    "write_manual_scores",
 ]

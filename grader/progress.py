@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -14,6 +15,14 @@ from rich.progress import (
 )
 
 from grader.output import BatchItem
+from grader.reports._text import clean
+
+
+def bar_label(name: str, width: int = 30) -> str:
+    """A hand-in's name for the bar: no escape sequences, and rich markup shown as text
+    (the bar's description is parsed as markup: ``[blink]`` in a file name stays literal)."""
+    text = clean(name, multiline=False)
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
 
 
 class BatchProgress:
@@ -41,7 +50,7 @@ class BatchProgress:
 
     def advance(self, item: BatchItem) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1, description=item.stem[:30])
+            self._progress.update(self._task, advance=1, description=bar_label(item.name))
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["passed", "partial", "failed", "error", "manual"]
+
+#: ``SubmissionResult.import_error`` of a hand-in with nothing in it (no statement)
+EMPTY_FILE = "the file is empty"
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,29 @@ class CheckResult:
     plot: Plot | None = None
     #: the cases judged (empty for hidden checks)
     cases: tuple[CaseResult, ...] = ()
+    #: those lines of ``feedback`` that say what is right (a property that holds, a part
+    #: that passed): the report shows them, the terminal's "What to look at" leaves them out
+    right: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """Some of the points, not all: the report says "partly correct", not "not correct"."""
+        return not self.passed and self.points > 1e-9
 
     def student_view(self) -> CheckResult:
-        """What a student may see: hidden checks keep only their score and verdict."""
+        """What a student may see: hidden checks keep only their score and verdict.
+
+        The error's *kind* stays ("timeout", "memory", …: the report heads the box with it);
+        what the check tested, expected or saw does not.
+        """
         if not self.hidden:
             return self
-        note = "A hidden check passed." if self.passed else "A hidden check did not pass."
+        if self.passed:
+            note = "A hidden check passed."
+        elif self.partial:
+            note = "A hidden check gave part of its points."
+        else:
+            note = "A hidden check did not pass."
         return CheckResult(
             check_id=self.check_id,
             kind=self.kind,
@@ -102,8 +123,18 @@ class CheckResult:
             passed=self.passed,
             feedback=(note,),
             hidden=True,
-            error="error" if self.error else None,
+            error=self.error,
         )
+
+
+@dataclass(frozen=True)
+class Override:
+    """An instructor's score for an auto-graded task (``overrides.csv``), with the reason."""
+
+    score: float
+    reason: str
+    #: what the automatic checks gave
+    auto_score: float
 
 
 @dataclass(frozen=True)
@@ -116,10 +147,14 @@ class TaskResult:
     checks: tuple[CheckResult, ...]
     #: free text shown to the instructor for manual tasks
     manual_answer: str | None = None
+    #: the instructor changed the automatic score (``score`` is the override's)
+    override: Override | None = None
 
     @property
     def feedback(self) -> tuple[str, ...]:
         lines: list[str] = []
+        if self.override is not None:
+            lines.append(f"Score changed by the instructor: {self.override.reason}")
         for check in self.checks:
             view = check.student_view()
             lines.extend(view.feedback)
@@ -171,7 +206,11 @@ class SubmissionResult:
         raise KeyError(task_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """``result.json``: the contract's fields, then what a rerun needs to rebuild the
+        result without grading again (answers to manual tasks, overrides, plots, MathML).
+        Hidden checks are in their student view. The captured output is not here (it may
+        echo hidden inputs): it is kept beside, for the instructor only."""
+        data: dict[str, Any] = {
             "submission": self.submission,
             "sheet": self.sheet,
             "authors": [{"name": a.name, "id": a.id} for a in self.authors],
@@ -181,10 +220,13 @@ class SubmissionResult:
             "import_error": self.import_error,
             "seconds": round(self.seconds, 3),
         }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
 
 
 def _task_json(t: TaskResult) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "id": t.task_id,
         "title": t.title,
         "score": t.score,
@@ -193,6 +235,15 @@ def _task_json(t: TaskResult) -> dict[str, Any]:
         "feedback": list(t.feedback),
         "checks": [_check_json(c.student_view()) for c in t.checks],
     }
+    if t.manual_answer is not None:
+        data["manual_answer"] = t.manual_answer
+    if t.override is not None:
+        data["override"] = {
+            "score": t.override.score,
+            "reason": t.override.reason,
+            "auto_score": t.override.auto_score,
+        }
+    return data
 
 
 def _check_json(c: CheckResult) -> dict[str, Any]:
@@ -206,7 +257,15 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
         "hidden": c.hidden,
         "feedback": list(c.feedback),
     }
-    for key in ("method", "expected", "given", "witness", "error"):
+    for key in (
+        "method",
+        "expected",
+        "given",
+        "witness",
+        "error",
+        "expected_mathml",
+        "given_mathml",
+    ):
         value = getattr(c, key)
         if value:
             out[key] = value
@@ -214,7 +273,29 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
         out["mistakes"] = [{"key": m.key, "message": m.message} for m in c.mistakes]
     if c.undetermined:
         out["undetermined"] = True
+    if c.right:
+        out["right"] = list(c.right)
+    if c.plot is not None:
+        out["plot"] = _plot_json(c.plot)
     return out
+
+
+def _plot_json(p: Plot) -> dict[str, Any]:
+    return {
+        "title": p.title,
+        "xs": [_finite_or_none(v) for v in p.xs],
+        "reference": [_finite_or_none(v) for v in p.reference],
+        "given": [_finite_or_none(v) for v in p.given],
+        "differs_at": [_finite_or_none(v) for v in p.differs_at],
+    }
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    # JSON has no NaN or infinity; a gap in the curve is what the plot shows for them anyway
+    if v is None:
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
 
 
 def _round(x: float) -> float:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from grader.errors import Location, Problem, SheetError
 from grader.grading import grade_submission
+from grader.reports.numbers import points
 from grader.results import SubmissionResult
 from grader.sheet.loader import LoadedSheet, load_sheet
 
@@ -24,7 +25,7 @@ def validate_sheet(path: Path) -> ValidationReport:
     total = sum(t.spec.points for t in sheet.tasks)
     head = (
         f"{path}: sheet {sheet.id}: {len(sheet.tasks)} tasks, {n_checks} checks, "
-        f"{total:g} points; reference answers computed."
+        f"{points(total)} points; reference answers computed."
     )
     head += "".join(f"\nwarning: {w}" for w in _lints(path, sheet))
     solution = sheet.solution_path()
@@ -52,7 +53,7 @@ def validate_sheet(path: Path) -> ValidationReport:
                     Location(
                         str(path), sheet_line(path, "tasks", ti), f"tasks[{ti}] ({task.task_id})"
                     ),
-                    f"the sheet's solution scores {task.score:g}/{task.max_score:g}: "
+                    f"the sheet's solution scores {points(task.score)}/{points(task.max_score)}: "
                     + " ".join(lost)[:600],
                 )
             )
@@ -62,7 +63,8 @@ def validate_sheet(path: Path) -> ValidationReport:
     waiting = f", {', '.join(manual)} waiting as manual" if manual else ""
     return ValidationReport(
         head
-        + f"\nThe solution {solution.name} scores {result.auto_score:g}/{result.auto_max_score:g} "
+        + f"\nThe solution {solution.name} scores "
+        f"{points(result.auto_score)}/{points(result.auto_max_score)} "
         f"on the auto-graded tasks{waiting}.",
         result,
     )

@@ -17,7 +17,7 @@ PICK = ["reference.py", "lost_signs.py", "variance_and_overflow.py", "syntax_err
 
 def _comparable(out: Path) -> dict[str, dict]:
     found = {}
-    for result in sorted(out.glob("*/result.json")):
+    for result in sorted(out.glob("handins/*/result.json")):
         data = json.loads(result.read_text(encoding="utf-8"))
         data.pop("seconds", None)
         found[result.parent.name] = data
@@ -44,6 +44,7 @@ def cluster():  # noqa: ANN201
         yield c
 
 
+@pytest.mark.slow
 def test_dask_results_equal_local(sheet06, handins: Path, cluster, tmp_path: Path) -> None:  # noqa: ANN001
     from grader.batch import grade_batch
     from grader.distributed import grade_batch_dask
@@ -68,9 +69,10 @@ def test_dask_results_equal_local(sheet06, handins: Path, cluster, tmp_path: Pat
         tmp_path / "local" / "gradebook.csv"
     ).read_text()
     assert (tmp_path / "dask" / "summary.html").exists()
-    assert all((tmp_path / "dask" / stem / "report.html").exists() for stem in b)
+    assert all((tmp_path / "dask" / "handins" / stem / "report.html").exists() for stem in b)
 
 
+@pytest.mark.slow
 def test_dask_resumes_and_accepts_a_client(sheet06, handins: Path, cluster, tmp_path: Path) -> None:  # noqa: ANN001
     from distributed import Client
 
@@ -79,11 +81,11 @@ def test_dask_resumes_and_accepts_a_client(sheet06, handins: Path, cluster, tmp_
 
     out = tmp_path / "out"
     grade_batch(sheet=sheet06, paths=[handins], out_dir=out, jobs=1)
-    before = {p: p.stat().st_mtime_ns for p in out.glob("*/result.json")}
+    before = {p: p.stat().st_mtime_ns for p in out.glob("handins/*/result.json")}
     with Client(cluster) as client:
         again = grade_batch_dask(sheet=sheet06, paths=[handins], out_dir=out, scheduler=client)
         assert again.graded == 0 and len(again.items) == len(before)
-        assert {p: p.stat().st_mtime_ns for p in out.glob("*/result.json")} == before
+        assert {p: p.stat().st_mtime_ns for p in out.glob("handins/*/result.json")} == before
         forced = grade_batch_dask(
             sheet=sheet06, paths=[handins], out_dir=out, scheduler=client, force=True
         )

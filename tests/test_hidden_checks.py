@@ -68,13 +68,13 @@ def test_grade_scores_hidden_checks_without_revealing_them(tmp_path: Path) -> No
     sheet, handin = setup(tmp_path)
     out = tmp_path / "g"
     assert main(["grade", str(sheet), str(handin.parent), "--out", str(out), "--quiet"]) == 0
-    result = json.loads((out / "sneaky" / "result.json").read_text(encoding="utf-8"))
+    result = json.loads((out / "handins" / "sneaky" / "result.json").read_text(encoding="utf-8"))
     [task] = result["tasks"]
     assert (task["score"], task["max_score"], task["status"]) == (1, 2, "partial")
     hidden = next(c for c in task["checks"] if c["hidden"])
     assert hidden["feedback"] == ["A hidden check did not pass."]
     assert not {"expected", "given", "witness"} & set(hidden)
-    report = (out / "sneaky" / "report.html").read_text(encoding="utf-8")
+    report = (out / "handins" / "sneaky" / "report.html").read_text(encoding="utf-8")
     for secret in ("123456", "1.52415"):  # the hidden input and the value expected there
         assert secret not in report
         assert secret not in json.dumps(result)

@@ -1,7 +1,8 @@
 """Feedback reports and CI output formats.
 
-``html``: the per-hand-in HTML report and the class summary; ``ci``: JUnit XML,
-Gradescope JSON and the GitHub step summary; ``terminal``: ``grader check``'s table.
+``html``: the per-hand-in HTML report; ``summary``: the class summary; ``instructor``: the
+instructor's page; ``ci``: JUnit XML, Gradescope JSON and the GitHub step summary;
+``terminal``: ``grader check``'s table; ``numbers``: how every number is written.
 Imported lazily, so ``grader check`` does not pay for jinja2 until it writes a report.
 """
 
@@ -12,7 +13,8 @@ from typing import Any
 
 _WHERE = {
     "render_report": "html",
-    "render_summary": "html",
+    "render_summary": "summary",
+    "render_instructor": "instructor",
     "junit_xml": "ci",
     "gradescope_json": "ci",
     "step_summary_markdown": "ci",

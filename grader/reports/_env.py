@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jinja2
 
-from grader.reports._text import fmt_points
+from grader.reports.numbers import points as fmt_points
 
 
 @lru_cache(maxsize=1)

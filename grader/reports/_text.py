@@ -113,9 +113,3 @@ def safe_mathml(markup: str | None) -> str | None:
     if not checker.ok or checker.stack:
         return None
     return text
-
-
-def fmt_points(x: float) -> str:
-    """Points as people write them: 2, 1.5, 0.25 (not 2.0 or 0.30000000000000004)."""
-    r = round(float(x), 2)
-    return f"{r:g}" if r != int(r) else str(int(r))

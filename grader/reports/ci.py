@@ -11,7 +11,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from grader.reports._text import clean, fmt_points
+from grader.reports._text import clean
+from grader.reports.numbers import points as fmt_points
 from grader.results import CheckResult, SubmissionResult, TaskResult
 
 _TEXT_LIMIT = 4000
@@ -192,11 +193,21 @@ def gradescope_json(result: SubmissionResult) -> dict[str, Any]:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
+# GitHub turns "@name" into a mention (a notification to that user), "#12" into a link to
+# an issue, and bare "https://…" or "www.…" into links; a zero-width space (as Dependabot
+# writes it) or an entity for the ":" or "." keeps the text and breaks the pattern
+_MENTION = re.compile(r"([@#])(?=[\w-])")
+_AUTOLINK = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*):(?=//)|\b(www)\.", re.IGNORECASE)
+
+
 def _md(text: object, limit: int = 500) -> str:
-    """Text for a markdown table cell: one line, markdown and HTML neutralised."""
+    """Text for a markdown table cell: one line, markdown and HTML neutralised, no mentions
+    or links made from student text."""
     s = clean(text, multiline=False, limit=limit)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MENTION.sub(lambda m: f"{m[1]}&#8203;", s)
+    return _AUTOLINK.sub(lambda m: f"{m[1]}&#58;" if m[1] else f"{m[2]}&#46;", s)
 
 
 _STATUS_MD = {

@@ -1,4 +1,4 @@
-"""The HTML reports: one self-contained page per hand-in, and the class summary.
+"""The feedback report: one self-contained HTML page per hand-in.
 
 Pages carry their CSS inline and need neither JavaScript nor network: a student opens
 ``report.html`` straight from disk, on a phone or printed. All markup lives in the jinja2
@@ -10,37 +10,21 @@ the MathML fragments the grader made with sympy, after ``safe_mathml`` accepted 
 from __future__ import annotations
 
 import re
-import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from grader.reports._env import environment
-from grader.reports._text import clean, fmt_points, safe_mathml
-from grader.reports.svg import TaskStat, histogram_svg, plot_svg, task_bars_svg
-from grader.results import CheckResult, SubmissionResult, TaskResult
+from grader.reports._text import clean, safe_mathml
+from grader.reports._view import STATUS, TEXT_LIMIT, StatusInfo, authors
+from grader.reports.numbers import points, seconds
+from grader.reports.svg import plot_svg
+from grader.results import EMPTY_FILE, CheckResult, SubmissionResult, TaskResult
 
 #: captured output shown to instructors is cut here; a runaway print loop would bloat the page
 OUTPUT_LIMIT = 20_000
-TEXT_LIMIT = 4_000
 
-
-@dataclass(frozen=True)
-class StatusInfo:
-    label: str
-    icon: str
-    css: str
-
-
-STATUS: dict[str, StatusInfo] = {
-    "passed": StatusInfo("Passed", "✓", "passed"),
-    "partial": StatusInfo("Partly right", "◐", "partial"),
-    "failed": StatusInfo("Not right yet", "✗", "failed"),
-    "error": StatusInfo("Error", "⚠", "error"),
-    "manual": StatusInfo("Graded by hand", "✎", "manual"),
-}
 
 METHOD = {
     "symbolic": "judged symbolically (a proof that the expressions are equal)",
@@ -58,6 +42,14 @@ ERROR_LABEL = {
     "crashed": "Your code crashed",
     "import": "Your file could not be imported",
     "sandbox": "Your code could not be run",
+}
+#: the same for a hidden check: what happened, not what was tested
+HIDDEN_ERROR_LABEL = {
+    "exception": "Your code raised an exception on a hidden check",
+    "timeout": "Your code ran too long on a hidden check and was stopped",
+    "memory": "Your code used too much memory on a hidden check",
+    "output": "Your code printed too much on a hidden check",
+    "crashed": "Your code crashed on a hidden check",
 }
 
 
@@ -86,6 +78,8 @@ class CheckView:
     points: str
     max_points: str
     passed: bool
+    #: some of the points, not all
+    partial: bool
     hidden: bool
     method: str
     feedback: list[list[Segment]]
@@ -112,6 +106,10 @@ class TaskView:
     checks: list[CheckView]
     manual_answer: str | None
     pending: bool = False
+    #: nothing ran (the file did not import): the checks are not listed one by one
+    not_run: bool = False
+    #: the instructor changed the score: {"auto", "score", "reason"}
+    override: dict[str, str] | None = None
 
 
 def _math(text: str | None, mathml: str | None) -> MathView | None:
@@ -147,13 +145,15 @@ def _check_view(check: CheckResult, ident: str, instructor: bool) -> CheckView:
     given = None if is_manual else _math(view.given, view.given_mathml)
     error = ""
     if view.error:
-        error = ERROR_LABEL.get(view.error, "Your code could not be run")
+        labels = HIDDEN_ERROR_LABEL if view.hidden else ERROR_LABEL
+        error = labels.get(view.error, ERROR_LABEL.get(view.error, "Your code could not be run"))
     return CheckView(
         ident=ident,
         name=clean(view.name, multiline=False, limit=200),
-        points=fmt_points(view.points),
-        max_points=fmt_points(view.max_points),
+        points=points(view.points),
+        max_points=points(view.max_points),
         passed=view.passed,
+        partial=view.partial,
         hidden=view.hidden,
         method=METHOD.get(view.method, clean(view.method, multiline=False, limit=80)),
         feedback=[segments(f) for f in feedback],
@@ -175,39 +175,38 @@ def _check_view(check: CheckResult, ident: str, instructor: bool) -> CheckView:
     )
 
 
-def _task_view(task: TaskResult, instructor: bool) -> TaskView:
+def _task_view(task: TaskResult, instructor: bool, not_run: bool = False) -> TaskView:
     anchor = _anchor(task.task_id)
     checks = [_check_view(c, f"{anchor}-c{i}", instructor) for i, c in enumerate(task.checks)]
     pending = task.status == "manual"
     manual_answer = None
     if instructor and (pending or any(c.kind == "manual" for c in task.checks)):
         manual_answer = clean(task.manual_answer or "", limit=OUTPUT_LIMIT)
-    percent = 100.0 * task.score / task.max_score if task.max_score else 0.0
+    share = 100.0 * task.score / task.max_score if task.max_score else 0.0
     status = STATUS.get(task.status, STATUS["failed"])
     if pending:
         status = StatusInfo("Waits for a person", "✎", "manual")
+    override = None
+    if task.override is not None:
+        override = {
+            "auto": points(task.override.auto_score),
+            "score": points(task.override.score),
+            "reason": clean(task.override.reason, limit=TEXT_LIMIT),
+        }
     return TaskView(
         anchor=anchor,
         task_id=clean(task.task_id, multiline=False, limit=40),
         title=clean(task.title, multiline=False, limit=300),
-        score=fmt_points(task.score),
-        max_score=fmt_points(task.max_score),
-        percent=max(0.0, min(percent, 100.0)),
+        score=points(task.score),
+        max_score=points(task.max_score),
+        percent=max(0.0, min(share, 100.0)),
         status=status,
         checks=checks,
         manual_answer=manual_answer,
         pending=pending,
+        not_run=not_run,
+        override=override,
     )
-
-
-def _authors(result: SubmissionResult) -> list[dict[str, str]]:
-    return [
-        {
-            "name": clean(a.name, multiline=False, limit=200),
-            "id": clean(a.id, multiline=False, limit=64),
-        }
-        for a in result.authors
-    ]
 
 
 def render_report(
@@ -218,7 +217,8 @@ def render_report(
     ``instructor=True`` adds the answers to hand-graded tasks and the hand-in's captured
     output; hidden checks stay hidden in both views.
     """
-    tasks = [_task_view(t, instructor) for t in result.tasks]
+    # after an import error every check says the same thing: once, at the top
+    tasks = [_task_view(t, instructor, not_run=bool(result.import_error)) for t in result.tasks]
     counts: dict[str, int] = defaultdict(int)
     for t in result.tasks:
         counts[t.status] += 1
@@ -234,14 +234,15 @@ def render_report(
             sheet_title=clean(sheet_title or result.sheet, multiline=False, limit=200),
             sheet=clean(result.sheet, multiline=False, limit=200),
             submission=clean(result.submission, multiline=False, limit=200),
-            authors=_authors(result),
-            score=fmt_points(result.score),
-            max_score=fmt_points(result.max_score),
-            auto_score=fmt_points(result.auto_score),
-            auto_max_score=fmt_points(result.auto_max_score),
+            authors=authors(result),
+            score=points(result.score),
+            max_score=points(result.max_score),
+            auto_score=points(result.auto_score),
+            auto_max_score=points(result.auto_max_score),
             score_percent=max(0.0, min(score_percent, 100.0)),
             pending=pending,
             status_summary=status_summary,
+            empty_file=result.import_error == EMPTY_FILE,
             import_error=clean(result.import_error, limit=TEXT_LIMIT)
             if result.import_error
             else "",
@@ -252,141 +253,14 @@ def render_report(
             notes=[clean(n, multiline=False, limit=500) for n in result.notes]
             if instructor
             else [],
-            seconds=f"{result.seconds:.1f}",
+            seconds=seconds(result.seconds),
             has_hidden=any(c.hidden for t in result.tasks for c in t.checks),
         )
     )
 
 
 # -------------------------------------------------------------------------- summary
-@dataclass
-class MistakeRow:
-    message: str
-    count: int
-    tasks: list[str]
-    share: float
-
-
-def _safe_href(href: str) -> str | None:
-    """Only relative links into the output folder: no ``javascript:`` or other schemes."""
-    href = clean(href, multiline=False, limit=1000)
-    if not href or re.match(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:", href) or href.startswith("//"):
-        return None
-    return href
-
-
-def render_summary(
-    results: Sequence[SubmissionResult],
-    *,
-    sheet_title: str,
-    task_ids: Sequence[str],
-    report_links: Mapping[str, str],
-) -> str:
-    """``summary.html``: distribution, per-task difficulty, frequent mistakes, all hand-ins."""
-    scores = [r.score for r in results]
-    max_score = max((r.max_score for r in results), default=0.0)
-    stats: list[TaskStat] = []
-    task_rows = []
-    titles: dict[str, str] = {}
-    for tid in task_ids:
-        found = [t for r in results for t in r.tasks if t.task_id == tid]
-        if found:
-            titles[tid] = found[0].title
-        task_max = max((t.max_score for t in found), default=0.0)
-        graded = [t for t in found if t.status != "manual"]
-        mean = statistics.fmean(t.score for t in graded) if graded else 0.0
-        full = (
-            sum(1 for t in graded if t.score >= t.max_score - 1e-9) / len(graded) if graded else 0.0
-        )
-        stat = TaskStat(
-            tid, mean / task_max if task_max else 0.0, full, mean, task_max, pending=not graded
-        )
-        stats.append(stat)
-        task_rows.append(
-            {
-                "task_id": clean(tid, multiline=False, limit=40),
-                "title": clean(titles.get(tid, ""), multiline=False, limit=200),
-                "mean": fmt_points(mean),
-                "max": fmt_points(task_max),
-                "mean_pct": round(stat.mean_share * 100),
-                "full_pct": round(full * 100),
-                "pending": sum(1 for t in found if t.status == "manual"),
-                "graded": len(graded),
-            }
-        )
-
-    # a mistake counts once per hand-in, however many checks recognised it
-    seen: dict[str, set[str]] = defaultdict(set)
-    mistake_tasks: dict[str, dict[str, None]] = defaultdict(dict)
-    for r in results:
-        for t in r.tasks:
-            for c in t.checks:
-                for m in c.mistakes:
-                    msg = clean(m.message, multiline=False, limit=500)
-                    seen[msg].add(r.submission)
-                    mistake_tasks[msg][clean(t.task_id, multiline=False, limit=40)] = None
-    mistakes = sorted(
-        (
-            MistakeRow(msg, len(subs), list(mistake_tasks[msg]), len(subs) / len(results))
-            for msg, subs in seen.items()
-        ),
-        key=lambda m: (-m.count, m.tasks, m.message),
-    )[:15]
-
-    rows = []
-    for r in sorted(
-        results,
-        key=lambda r: (min((a.name.casefold() for a in r.authors), default=""), r.submission),
-    ):
-        by_id = {t.task_id: t for t in r.tasks}
-        cells: list[dict[str, object] | None] = []
-        for tid in task_ids:
-            task = by_id.get(tid)
-            if task is None:
-                cells.append(None)
-                continue
-            info = STATUS.get(task.status, STATUS["failed"])
-            cells.append(
-                {"info": info, "score": fmt_points(task.score), "max": fmt_points(task.max_score)}
-            )
-        rows.append(
-            {
-                "authors": _authors(r),
-                "submission": clean(r.submission, multiline=False, limit=200),
-                "href": _safe_href(report_links.get(r.submission, "")),
-                "score": fmt_points(r.score),
-                "max_score": fmt_points(r.max_score),
-                "percent": 100.0 * r.score / r.max_score if r.max_score else 0.0,
-                "cells": cells,
-                "import_error": bool(r.import_error),
-            }
-        )
-
-    return (
-        environment()
-        .get_template("summary.html.j2")
-        .render(
-            page_title=f"{clean(sheet_title, multiline=False, limit=200)} · class summary",
-            sheet_title=clean(sheet_title, multiline=False, limit=200),
-            count=len(results),
-            mean=fmt_points(statistics.fmean(scores)) if scores else "–",
-            median=fmt_points(statistics.median(scores)) if scores else "–",
-            best=fmt_points(max(scores)) if scores else "–",
-            max_score=fmt_points(max_score),
-            # hand-graded tasks are often still open: count full marks on what the grader judged
-            full_marks=sum(
-                1 for r in results if r.auto_max_score and r.auto_score >= r.auto_max_score - 1e-9
-            ),
-            import_errors=sum(1 for r in results if r.import_error),
-            histogram=histogram_svg(scores, max_score) if results else Markup(""),
-            task_bars=task_bars_svg(stats) if stats and results else Markup(""),
-            task_rows=task_rows,
-            task_ids=[clean(t, multiline=False, limit=40) for t in task_ids],
-            mistakes=mistakes,
-            rows=rows,
-            statuses=list(STATUS.values()),
-        )
-    )
-
+# re-exported: the summary used to live here
+from grader.reports.summary import render_summary  # noqa: E402
 
 __all__ = ["render_report", "render_summary", "STATUS"]

@@ -14,7 +14,8 @@ from typing import TypeGuard
 from markupsafe import Markup
 
 from grader.reports._env import environment
-from grader.reports._text import clean, fmt_points
+from grader.reports._text import clean
+from grader.reports.numbers import points as fmt_points
 from grader.results import Plot
 
 WIDTH = 640
@@ -245,6 +246,10 @@ class TaskStat:
     max_score: float
     #: no hand-in has this task graded yet (all wait for a person)
     pending: bool = False
+    #: hand-ins whose answer to this task still waits for a person (not in the shares)
+    waiting: int = 0
+    #: hand-ins the shares are computed from
+    graded: int = 0
 
 
 def task_bars_svg(stats: Sequence[TaskStat]) -> Markup:
@@ -253,7 +258,8 @@ def task_bars_svg(stats: Sequence[TaskStat]) -> Markup:
     label_w = 70
     top = 30
     height = top + row * len(stats) + 30
-    w = WIDTH - label_w - 60
+    # room right of the bars for "85%", and for "✎ 9 of 10 waiting" where answers wait
+    w = WIDTH - label_w - (170 if any(s.waiting and not s.pending for s in stats) else 60)
     rows = []
     for i, s in enumerate(stats):
         y = top + i * row
@@ -270,6 +276,10 @@ def task_bars_svg(stats: Sequence[TaskStat]) -> Markup:
                 ),
                 "full_title": f"{s.task_id}: {s.full_share:.0%} of hand-ins with full marks",
                 "pending": s.pending,
+                # the bars count only what is graded: say how many more wait
+                "waiting": f"{s.waiting} of {s.waiting + s.graded} waiting"
+                if s.waiting and not s.pending
+                else "",
             }
         )
     return _render(

@@ -17,8 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.reports._text import clean as _clean
-from grader.reports._text import fmt_points
-from grader.results import SubmissionResult
+from grader.reports.numbers import points as fmt_points
+from grader.results import EMPTY_FILE, SubmissionResult, TaskResult
 
 _STYLE = {
     "passed": "bold green",
@@ -112,7 +112,15 @@ def print_check_table(
         head.append(f" {dot} {who}", style="dim")
     console.print(head)
 
-    if result.import_error:
+    if result.import_error == EMPTY_FILE:
+        console.print(
+            Text.assemble(
+                ("Your file is empty: ", "bold red"),
+                "it defines none of the names the sheet asks for "
+                "(`grader template SHEET` prints a skeleton with every name).",
+            )
+        )
+    elif result.import_error:
         console.print(
             Text.assemble(
                 ("Your file could not be run: ", "bold red"),
@@ -144,12 +152,7 @@ def print_check_table(
         for task in result.tasks:
             if task.status in ("passed", "manual"):
                 continue
-            lines = [
-                clean(f, multiline=False, limit=400)
-                for c in task.checks
-                if not c.passed
-                for f in c.student_view().feedback
-            ]
+            lines = [clean(f, multiline=False, limit=400) for f in hint_lines(task)]
             lines = list(dict.fromkeys(line for line in lines if line))
             if lines:
                 hints.append((task.task_id, task.status, lines))
@@ -185,7 +188,18 @@ def print_check_table(
     if result.tasks and all_full and not result.import_error:
         console.print(Text("Every automatically graded task has full marks.", style="green"))
     if report_path is not None:
-        console.print(Text.assemble(("Full report: ", "bold"), str(report_path)))
+        console.print(
+            Text.assemble(("Full report: ", "bold"), clean(report_path, multiline=False))
+        )
+
+
+def hint_lines(task: TaskResult) -> list[str]:
+    """What a student should read first about a task: the diagnosis (recognised mistakes)
+    before the data that shows it, and nothing that says what is right."""
+    views = [c.student_view() for c in task.checks if not c.passed]
+    diagnoses = [m.message for v in views for m in v.mistakes]
+    rest = [f for v in views for f in v.feedback if f not in v.right and f not in diagnoses]
+    return [*diagnoses, *rest]
 
 
 def check_summary(result: SubmissionResult) -> dict[str, Any]:
@@ -217,4 +231,4 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-__all__ = ["check_json", "check_summary", "print_check_table"]
+__all__ = ["check_json", "check_summary", "hint_lines", "print_check_table"]

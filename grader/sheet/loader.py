@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader.checks import REGISTRY, Check
-from grader.errors import Location, Problem, SheetError
+from grader.errors import Problem, SheetError
 from grader.sheet.context import SheetContext, SpecError
 from grader.sheet.model import Sheet, Task
 from grader.sheet.reference import ReferenceModule, load_reference
@@ -116,19 +116,6 @@ def sheet_digest(sheet: bytes, reference: ReferenceModule | None) -> str:
 
 
 def _problems(source: YamlSource, exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        message = err["msg"]
-        if err["type"] == "union_tag_invalid":
-            kinds = ", ".join(sorted(REGISTRY))
-            message = (
-                f"unknown check kind {err['input'].get('kind')!r}; known kinds: {kinds}"
-                if isinstance(err.get("input"), dict)
-                else message
-            )
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field (a typo?)"
-        location: Location = source.location(loc)
-        problems.append(Problem(location, message))
-    return problems
+    from grader.sheet.messages import problems
+
+    return problems(source, exc)

@@ -82,10 +82,7 @@ def load_yaml(path: Path) -> YamlSource:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        msg = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise SheetError([Problem(Location(file, line), f"YAML syntax error: {msg}")]) from exc
+        raise SheetError([syntax_problem(file, exc)]) from exc
     except yaml.YAMLError as exc:
         raise SheetError([Problem(Location(file), f"YAML error: {exc}")]) from exc
     if node is None:
@@ -98,6 +95,73 @@ def load_yaml(path: Path) -> YamlSource:
             [Problem(Location(file, exc.line, exc.key), "this key appears twice")]
         ) from exc
     return YamlSource(file, data, lines)
+
+
+#: PyYAML's problems said in words: (pattern in its message, explanation, which line)
+_SYNTAX: tuple[tuple[str, str, str], ...] = (
+    (
+        "found character '\\t' that cannot start any token",
+        "a tab character: YAML indents with spaces only",
+        "problem",
+    ),
+    (
+        "could not find expected ':'",
+        "a line without ':' where a `key: value` is expected "
+        "(a missing colon, or a line indented too far)",
+        "context",
+    ),
+    (
+        "mapping values are not allowed here",
+        "a ':' where YAML does not expect one: this line is indented differently from the "
+        "lines of its mapping, or a value containing ': ' needs quotes",
+        "problem",
+    ),
+    (
+        "expected <block end>, but found '<block mapping start>'",
+        "the indentation of this line does not match the lines above it (keys of one "
+        "mapping start in the same column; a nested mapping is indented further)",
+        "problem",
+    ),
+    (
+        "expected <block end>, but found '-'",
+        "a list item ('- ') indented differently from the items before it",
+        "problem",
+    ),
+    (
+        "expected <block end>, but found '<block sequence start>'",
+        "a list starts where the indentation says the mapping above goes on",
+        "problem",
+    ),
+    (
+        "expected ',' or ']'",
+        "a list in [ ] is not closed, or two items lack a comma between them",
+        "context",
+    ),
+    (
+        "expected ',' or '}'",
+        "a mapping in { } is not closed, or two entries lack a comma between them",
+        "context",
+    ),
+    (
+        "found unexpected end of stream",
+        "the file ends inside a quoted string: a closing quote is missing",
+        "context",
+    ),
+)
+
+
+def syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error in words, at the line where it is (PyYAML's own message kept)."""
+    problem = exc.problem or ""
+    raw = " ".join(p for p in (exc.context, exc.problem) if p)
+    for pattern, words, which in _SYNTAX:
+        if pattern in problem:
+            mark = (exc.context_mark if which == "context" else None) or exc.problem_mark
+            line = mark.line + 1 if mark else None
+            return Problem(Location(file, line), f"YAML syntax error: {words} [{raw}]")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    return Problem(Location(file, line), f"YAML syntax error: {raw}")
 
 
 class _DuplicateKey(Exception):

@@ -424,3 +424,51 @@ def perfect_result() -> SubmissionResult:
         ),
     )
     return SubmissionResult("carol.py", "sheet06", (Author("Carol Correct", "1111"),), tasks)
+
+
+def overridden_result() -> SubmissionResult:
+    """carol.py with a regrade request granted on 6.2a."""
+    from dataclasses import replace
+
+    from grader.results import Override
+
+    base = perfect_result()
+    task = replace(
+        base.tasks[0],
+        score=1.5,
+        status="partial",
+        override=Override(1.5, "Regrade request: the slip in line 3 is a typo.", 2.0),
+    )
+    return replace(base, tasks=(task, *base.tasks[1:]))
+
+
+def similar_pairs() -> list:
+    """group07.py and carol.py share an answer to 6.1b and some code."""
+    from grader.similarity import Passage, SimilarPair
+
+    return [
+        SimilarPair(
+            "group07.py",
+            "carol.py",
+            "6.1b",
+            1.0,
+            (Passage((1, 1), (1, 1), MANUAL_ANSWER, MANUAL_ANSWER),),
+        ),
+        SimilarPair(
+            "group07.py",
+            f"evil{SCRIPT}.py",
+            "code",
+            0.93,
+            (
+                Passage(
+                    (8, 12),
+                    (9, 13),
+                    "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+                    f"def sigmoid(z):  # {SCRIPT}\n    return 1 / (1 + np.exp(-z))",
+                ),
+            ),
+        ),
+    ]
+
+
+RUBRIC = "Full marks: p_data is unknown, p_hat puts 1/m on each sample <and> converges."

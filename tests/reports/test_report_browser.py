@@ -20,13 +20,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report_fixtures import (  # noqa: E402
+    RUBRIC,
     hostile_result,
     import_error_result,
+    overridden_result,
     perfect_result,
     realistic_result,
+    similar_pairs,
 )
 
 from grader.reports.html import render_report, render_summary  # noqa: E402
+from grader.reports.instructor import render_instructor  # noqa: E402
 
 CHROMIUM = os.environ.get("GRADER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -74,10 +78,23 @@ def write_pages(directory: Path) -> dict[str, Path]:
             sheet_title="Sheet 6",
             task_ids=TASKS,
             report_links={"group07.py": "report.html"},
+            similar=similar_pairs(),
         ),
         encoding="utf-8",
     )
     pages["summary"] = path
+    path = directory / "class-instructor.html"
+    path.write_text(
+        render_instructor(
+            [*results, overridden_result()],
+            sheet_title="Sheet 6",
+            report_links={"group07.py": "report.html", "carol.py": "report.html"},
+            rubrics={"6.1b": RUBRIC},
+            similar=similar_pairs(),
+        ),
+        encoding="utf-8",
+    )
+    pages["class-instructor"] = path
     return pages
 
 
@@ -158,7 +175,8 @@ def test_summary_draws_charts(browser_context, tmp_path):
     page, problems = _open(browser_context, pages["summary"])
     charts = _boxes(page, "svg.chart")
     assert len(charts) == 2 and all(c["w"] > 300 and c["h"] > 100 for c in charts)
-    assert page.locator('a[href="report.html"]').count() == 1
+    assert page.locator('table.handins a[href="report.html"]').count() == 1
+    assert page.locator(".similar .passage pre").count() >= 1
     assert problems == []
     page.close()
 
@@ -173,7 +191,24 @@ def test_hostile_report_runs_nothing(browser_context, tmp_path):
     page.close()
 
 
-@pytest.mark.parametrize("name", ["report", "instructor", "summary"])
+def test_instructor_page_shows_answers_passages_and_output(browser_context, tmp_path):
+    pages = write_pages(tmp_path)
+    page, problems = _open(browser_context, pages["class-instructor"])
+    answers = _boxes(page, "blockquote.answer")
+    assert len(answers) == 2 and all(b["w"] > 200 and b["h"] > 10 for b in answers)
+    assert all(b["h"] > 10 for b in _boxes(page, ".rubric"))
+    # the first pair of each group is open, its shared passages drawn side by side
+    passages = _boxes(page, "details[open] .passage pre")
+    assert len(passages) >= 2 and all(b["w"] > 100 for b in passages)
+    # captured output is folded away until opened
+    assert page.locator("details.output").count() >= 1
+    assert page.locator("details.output[open]").count() == 0
+    assert page.locator('a[href="report.html"]').count() >= 2
+    assert problems == []
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["report", "instructor", "summary", "class-instructor"])
 def test_readable_on_a_phone(browser_context, tmp_path, name):
     pages = write_pages(tmp_path)
     page, problems = _open(browser_context, pages[name], width=375)

@@ -101,3 +101,21 @@ def test_step_summary_markdown(realistic, hostile):
     assert "&lt;script&gt;" in evil
     rows = [line for line in evil.splitlines() if line.startswith("| 6.")]
     assert all(row.count(" | ") == 3 for row in rows)
+
+
+def test_step_summary_makes_no_mentions_or_links_from_student_text(realistic):
+    from dataclasses import replace
+
+    from grader.results import Author
+
+    result = replace(
+        realistic,
+        authors=(Author("@octocat see https://evil.example/login and www.evil.example #12"),),
+        submission="@team.py",
+    )
+    md = step_summary_markdown(result)
+    assert "@octocat" not in md and "@team" not in md
+    assert "@&#8203;octocat" in md and "@&#8203;team.py" in md
+    assert "https://" not in md and "https&#58;//evil.example/login" in md
+    assert "www.evil" not in md and "www&#46;evil.example" in md
+    assert "#12" not in md

@@ -128,11 +128,14 @@ def test_hostile_strings_are_escaped(hostile):
     assert teacher.count("&lt;script&gt;alert(1)&lt;/script&gt;\n") >= 3  # captured output
 
 
-def test_import_error_is_shown_first(broken):
+def test_import_error_is_shown_first_and_once(broken):
     html = render_report(broken)
     assert html.index("Your file could not be run") < html.index('id="task-6-2a"')
     assert "SyntaxError: invalid syntax (line 12)" in html
-    assert "line 12 of your file" in html
+    # not repeated in a box under every task: each task says it was not checked
+    assert "line 12 of your file" not in html and html.count("SyntaxError") == 1
+    assert html.count("Not checked: your file could not be run (see above).") == 2
+    assert 'class="errorbox"' not in html
 
 
 def test_output_is_truncated_for_instructors(perfect):
@@ -237,3 +240,119 @@ def test_histogram_and_ticks():
     assert nice_ticks(-8, 8, 6) == [-5, 0, 5]
     assert nice_ticks(0, 0.25, 5) == pytest.approx([0, 0.05, 0.1, 0.15, 0.2, 0.25])
     assert nice_ticks(1, 1) == [1]
+
+
+def test_a_check_with_part_of_its_points_is_partly_correct(realistic):
+    html = render_report(realistic)
+    # 6.2b's check gave 1 of 2 points: not "not correct"
+    section = html[html.index('id="task-6-2b"') : html.index('id="task-6-2c"')]
+    assert "◐ partly correct" in section and "✗ not correct" not in section
+    assert "1 / 2 pts" in section
+
+
+def test_a_hidden_check_that_timed_out_says_so_without_revealing_it():
+    from dataclasses import replace
+
+    from report_fixtures import check
+
+    from grader.results import TaskResult
+
+    hidden = check(
+        check_id="h",
+        name="secret probe",
+        points=0.0,
+        max_points=1.0,
+        passed=False,
+        hidden=True,
+        error="timeout",
+        expected=HIDDEN_SECRET,
+        feedback=(HIDDEN_FEEDBACK,),
+    )
+    task = TaskResult("6.3b", "Backprop", 0.0, 1.0, "error", (hidden,))
+    result = replace(SubmissionResult("x.py", "sheet06", (), (task,)), seconds=0.4)
+    html = render_report(result)
+    assert "Your code ran too long on a hidden check and was stopped" in html
+    assert "Your code could not be run" not in html
+    assert HIDDEN_SECRET not in html and HIDDEN_FEEDBACK not in html and "secret probe" not in html
+    assert "graded in 0.4 s" in html
+
+
+def test_an_override_is_shown_in_the_students_report():
+    from report_fixtures import overridden_result
+
+    html = render_report(overridden_result())
+    assert "Score changed by the instructor" in html
+    assert "from 2 to 1.5 / 2 points: Regrade request: the slip in line 3 is a typo." in html
+
+
+def test_an_empty_file_says_so_once():
+    from report_fixtures import check
+
+    from grader.results import EMPTY_FILE, TaskResult
+
+    message = "Your file is empty: it defines none of the names the sheet asks for."
+    tasks = tuple(
+        TaskResult(
+            tid,
+            "t",
+            0.0,
+            1.0,
+            "error",
+            (check(points=0.0, passed=False, error="import", feedback=(message,)),),
+        )
+        for tid in ("6.2a", "6.2b", "6.2c")
+    )
+    html = render_report(SubmissionResult("e.py", "sheet06", (), tasks, import_error=EMPTY_FILE))
+    assert "Your file is empty" in html and "grader template" in html
+    assert "not defined" not in html and message not in html
+    assert html.count("Not checked") == 3
+
+
+def test_summary_marks_tasks_waiting_for_a_person_and_a_provisional_mean(
+    realistic, hostile, perfect
+):
+    html = render_summary(
+        [realistic, hostile, perfect], sheet_title="S", task_ids=TASKS, report_links={}
+    )
+    # 6.1b waits for a person in every hand-in that has it: no 0 % and no "0 / 2" mean
+    row = html[html.index('<th scope="row">6.1b</th>') :].split("</tr>")[0]
+    assert "not scored yet" in row and "0%" not in row and "0 / 2" not in row
+    assert "Provisional:</strong> 2 hand-ins have answers waiting for a person" in html
+    assert "mean of 14 points (provisional)" in html
+    # with every answer graded, nothing is provisional
+    final = render_summary([perfect], sheet_title="S", task_ids=TASKS, report_links={})
+    assert "Provisional:" not in final and "(provisional)" not in final
+
+
+def test_summary_flags_near_identical_hand_ins(realistic, hostile, perfect):
+    from report_fixtures import similar_pairs
+
+    html = render_summary(
+        [realistic, hostile, perfect],
+        sheet_title="S",
+        task_ids=TASKS,
+        report_links={"group07.py": "handins/group07/report.html"},
+        similar=similar_pairs(),
+    )
+    no_active_content(html)
+    assert "2 hand-ins with near-identical answers to 6.1b" in html
+    assert "2 hand-ins with near-identical code" in html
+    assert "lines 8–12" in html and 'href="handins/group07/report.html"' in html
+    assert 'href="instructor.html"' in html
+
+
+def test_task_bars_say_how_many_answers_still_wait():
+    from grader.reports.svg import TaskStat, task_bars_svg
+
+    svg = str(
+        task_bars_svg(
+            [
+                TaskStat("6.1a", 0.85, 0.7, 1.7, 2.0, graded=10),
+                TaskStat("6.1b", 0.0, 0.0, 0.0, 2.0, waiting=9, graded=1),
+                TaskStat("6.1c", 0.0, 0.0, 0.0, 2.0, pending=True, waiting=10),
+            ]
+        )
+    )
+    assert "✎ 9 of 10 waiting" in svg
+    assert "graded by hand: not scored yet" in svg
+    assert svg.count('class="waiting"') == 1

@@ -73,3 +73,57 @@ def test_check_json(realistic, hostile, perfect, broken):
     for secret in HIDDEN:
         assert secret not in text
     assert "\\u001b" not in check_json(hostile) and "\x1b" not in check_json(hostile)
+
+
+def test_the_diagnosis_comes_first_and_what_is_right_is_not_a_problem():
+    from report_fixtures import check
+
+    from grader.results import Mistake, SubmissionResult, TaskResult
+
+    diagnosis = "You use log base 2; the cross-entropy here uses the natural log."
+    lines = (
+        "Values: p = [0, 0.494, 0.506], q = [0.5768, 0.2872, 0.136]: expected 1.626, "
+        "yours gave 2.345.",
+        "Values: wrong in 4 of 4 cases.",
+        "Your H(p, q) is never below H(p, p) (Gibbs' inequality).",
+        "Minimising your `cross_entropy` gives the maximum likelihood estimate p = 0.16.",
+        diagnosis,
+    )
+    entropy = check(
+        name="cross_entropy",
+        points=0.75,
+        max_points=1.5,
+        passed=False,
+        feedback=lines,
+        mistakes=(Mistake("log2", diagnosis),),
+        right=lines[2:4],
+    )
+    task = TaskResult("6.1d", "Cross-entropy", 0.75, 1.5, "partial", (entropy,))
+    out = io.StringIO()
+    print_check_table(SubmissionResult("t.py", "sheet06", (), (task,)), stream=out)
+    text = out.getvalue()
+    hints = text[text.index("What to look at") :]
+    assert hints.index("log base 2") < hints.index("Values: p =")
+    assert "Gibbs" not in hints and "Minimising" not in hints
+
+
+def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path, capsys):
+    import shutil
+
+    from grader.cli import main
+    from grader.progress import bar_label
+    from tests.conftest import SHEET06, SUBMISSIONS
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    evil = "x\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[8m[blink]y.py"
+    shutil.copy(SUBMISSIONS / "reference.py", subs / evil)
+    args = ["grade", str(SHEET06), str(subs), "--out", str(tmp_path / "out"), "--quiet"]
+    assert main([*args, "--jobs", "1"]) == 0
+    captured = capsys.readouterr()
+    for stream in (captured.out, captured.err):
+        assert "\x1b" not in stream and "\x07" not in stream
+    assert "x[blink]y.py" in captured.out
+    # the progress bar parses its text as markup: a name's brackets are escaped for it
+    assert bar_label("a[bold red]b.py") == "a\\[bold red]b.py"
+    assert "\x1b" not in bar_label(evil) and len(bar_label("n" * 80)) == 30
