@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from grader.handin.formats import HANDIN_SUFFIXES as FORMATS
 from grader.reports.numbers import memory
 
 #: file name endings that are hand-ins when a folder is searched
-HANDIN_SUFFIXES: tuple[str, ...] = (".py",)
+#: every extension a hand-in may have (modules, notebooks, written work)
+HANDIN_SUFFIXES: tuple[str, ...] = tuple(FORMATS)
 #: a hand-in larger than this is refused before anything reads it (a .py of 16 MiB is no
 #: exercise; a sparse 64 GiB file must not exhaust the grader's memory)
 MAX_HANDIN_BYTES = 16 * 1024 * 1024
@@ -110,14 +112,17 @@ def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
     real_root = root.resolve()
     hits: list[tuple[Path, str]] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
+        # Jupyter's .ipynb_checkpoints copies start with a dot too
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         here = Path(folder)
         for d in dirs:
             if (here / d).is_symlink():
                 _refuse_outside(here / d, root, real_root, skipped)
         for f in sorted(files):
-            if not f.endswith(HANDIN_SUFFIXES) or f.startswith(("_", ".")):
+            if not f.lower().endswith(HANDIN_SUFFIXES) or f.startswith(("_", ".")):
                 continue
+            if f.rsplit(".", 1)[0].lower() == "readme":
+                continue  # a folder's README.md is no hand-in
             path = here / f
             name = text_name(path.relative_to(root).as_posix())
             if path.is_symlink() and _refuse_outside(path, root, real_root, skipped):

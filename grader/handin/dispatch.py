@@ -18,17 +18,19 @@ def grade_handin(
     options: GradeOptions | None = None,
     runner: ProbeRunner | None = None,
     grade: Callable[..., SubmissionResult] = grade_submission,
+    name: str | None = None,
 ) -> SubmissionResult:
     """Grade ``path`` as the kind of hand-in its extension says (``.py``, ``.ipynb``, ``.md``,
     ``.tex``). ``grade`` is the Python grading every kind goes through in the end (callers pass
-    their own reference to it, so that a test may replace it)."""
+    their own reference to it, so that a test may replace it); ``name`` is what the hand-in is
+    known by (its path relative to the folder given)."""
     kind = handin_kind(path)
     if kind == "notebook":
         from grader.handin.notebook_grading import grade_notebook
 
-        return grade_notebook(sheet, path, options=options, runner=runner, grade=grade)
+        return grade_notebook(sheet, path, options=options, runner=runner, grade=grade, name=name)
     if kind == "written":
         from grader.handin.written.grading import grade_written
 
-        return grade_written(sheet, path, options=options, grade=grade)
-    return grade(sheet, path, options=options, runner=runner)
+        return grade_written(sheet, path, options=options, grade=grade, name=name)
+    return grade(sheet, path, options=options, runner=runner, name=name)

@@ -25,13 +25,8 @@ def is_handin(path: Path) -> bool:
     return path.suffix.lower() in HANDIN_SUFFIXES
 
 
-def report_folder_name(path: Path) -> str:
-    """The folder name for the report of one hand-in checked on its own (`grader check`).
-
-    ``mine.py`` gets ``mine``; when a hand-in of another kind with the same stem lies beside it
-    (``mine.py`` and ``mine.ipynb``), each keeps its extension, so neither overwrites the other.
-    """
-    siblings = [path.with_suffix(s) for s in HANDIN_SUFFIXES if s != path.suffix.lower()]
-    if any(s.is_file() for s in siblings):
-        return path.name
-    return path.stem
+def siblings(path: Path) -> list[Path]:
+    """Hand-ins of another kind with the same stem beside ``path`` (``mine.ipynb`` for
+    ``mine.py``): their reports must not share a folder."""
+    others = [path.with_suffix(s) for s in HANDIN_SUFFIXES if s != path.suffix.lower()]
+    return [p for p in others if p.is_file()]

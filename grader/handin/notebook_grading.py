@@ -101,14 +101,15 @@ def grade_notebook(
     options: GradeOptions | None = None,
     runner: ProbeRunner | None = None,
     grade: Grade = grade_submission,
+    name: str | None = None,
 ) -> SubmissionResult:
     """Grade a ``.ipynb`` hand-in: its code cells, in order, as one module."""
     try:
         module = notebook_module(read_notebook(path.read_bytes()), notebook_name=path.name)
     except NotebookError as exc:
-        return grade(sheet, path, options=options, runner=_unreadable(str(exc)))
+        return grade(sheet, path, options=options, runner=_unreadable(str(exc)), name=name)
     run = NotebookRun(module, runner or _sandbox)
-    result = grade(sheet, path, options=options, runner=run)
+    result = grade(sheet, path, options=options, runner=run, name=name)
     return _with_cell_notes(result, module, run.failures)
 
 

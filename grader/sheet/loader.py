@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader.checks import REGISTRY, Check
-from grader.errors import Problem, SheetError
+from grader.errors import Location, Problem, SheetError
 from grader.sheet.context import SheetContext, SpecError
 from grader.sheet.model import Sheet, Task
 from grader.sheet.reference import ReferenceModule, load_reference

@@ -56,9 +56,9 @@ EXPECTED: dict[str, dict[str, tuple[str, float, list[str]]]] = {
         "6.3a": ("error", 1, ["The weights are transposed", "matmul"]),
     },
     # the notebook of the reference solution: as reference.py
-    "reference.ipynb": {},
+    "notebooks/reference.ipynb": {},
     # written hand-ins: what writing can earn is judged, the rest waits for a person
-    "seed_group.md": {
+    "written/seed_group.md": {
         **{t: ("manual", 0, []) for t in ["6.1a", "6.1c", "6.1d", "6.2b"]},
         "6.2a": ("partial", 1, ["σ(x)·(1·σ(x)) is σ², not σ(1 − σ)", "2 steps do not hold"]),
         "6.2c": ("manual", 0, ["σ(−x) written as σ(x)?"]),
@@ -66,7 +66,7 @@ EXPECTED: dict[str, dict[str, tuple[str, float, list[str]]]] = {
         "6.3a": ("manual", 0.5, ["`N_PARAMETERS` = 14"]),
         "6.3b": ("partial", 1.5, ["right partial derivatives", "5 at the point"]),
     },
-    "correct.md": {t: ("manual", 0, []) for t in ["6.1a", "6.1c", "6.1d", "6.2b", "6.2c"]},
+    "written/correct.md": {t: ("manual", 0, []) for t in ["6.1a", "6.1c", "6.1d", "6.2b", "6.2c"]},
     "syntax_error.py": {
         t: ("error", 0, ["could not be imported: SyntaxError", "(line 9)"]) for t in ALL_TASKS
     },

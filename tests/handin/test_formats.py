@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.handin.formats import handin_kind, report_folder_name
-from grader.output import find_submissions
+from grader.handin.formats import handin_kind, siblings
+from grader.intake import find_handins
 
 
 def test_each_extension_has_its_kind() -> None:
@@ -28,7 +28,7 @@ def test_a_folder_yields_every_kind_but_not_readmes_checkpoints_or_helpers(tmp_p
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    found = sorted(p.name for p in find_submissions([tmp_path]))
+    found = sorted(h.name for h in find_handins([tmp_path]).handins)
     assert found == ["alice.py", "bob.ipynb", "carol.md", "dave.tex"]
 
 
@@ -36,6 +36,6 @@ def test_check_keeps_the_extension_only_where_two_kinds_share_a_name(tmp_path: P
     (tmp_path / "mine.py").write_text("x")
     (tmp_path / "mine.ipynb").write_text("{}")
     (tmp_path / "other.md").write_text("x")
-    assert report_folder_name(tmp_path / "mine.ipynb") == "mine.ipynb"
-    assert report_folder_name(tmp_path / "mine.py") == "mine.py"
-    assert report_folder_name(tmp_path / "other.md") == "other"
+    assert [p.name for p in siblings(tmp_path / "mine.ipynb")] == ["mine.py"]
+    assert [p.name for p in siblings(tmp_path / "mine.py")] == ["mine.ipynb"]
+    assert siblings(tmp_path / "other.md") == []

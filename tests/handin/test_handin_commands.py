@@ -35,7 +35,7 @@ def test_check_of_the_seed_names_its_broken_steps_and_accepts_its_answers(
     assert "σ(−x) written as σ(x)?" in text["6.2c"]
     assert "`TAYLOR_COEFFICIENTS` = [1/2, 1/4, 0, -1/48]" in text["6.2d"]
     assert "2 at the point" in text["6.3b"] and "5 at the point" in text["6.3b"]
-    assert (tmp_path / "seed_group" / "report.html").exists()
+    assert (tmp_path / "handins" / "seed_group" / "report.html").exists()
 
 
 def test_check_of_a_notebook_keeps_the_report_of_the_module_beside_it(tmp_path: Path) -> None:
@@ -46,8 +46,8 @@ def test_check_of_a_notebook_keeps_the_report_of_the_module_beside_it(tmp_path: 
     out = tmp_path / "out"
     for name in ("mine.py", "mine.ipynb"):
         assert main(["check", str(work / name), "--sheet", str(SHEET06), "--out", str(out)]) == 0
-    assert (out / "mine.py" / "report.html").exists()
-    assert (out / "mine.ipynb" / "report.html").exists()
+    assert (out / "handins" / "mine.py" / "report.html").exists()
+    assert (out / "handins" / "mine.ipynb" / "report.html").exists()
 
 
 def test_ci_scores_the_reference_notebook_20_of_20(tmp_path: Path) -> None:

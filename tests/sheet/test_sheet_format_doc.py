@@ -14,7 +14,8 @@ from grader.checks.relations import PropertySpec
 from grader.generators import GENERATORS
 from grader.sheet.common import CheckSpec, Definition, Family, Mistake
 from grader.sheet.loader import load_sheet
-from grader.sheet.model import Sheet, Signature, Task
+from grader.handin.written.spec import WrittenAnswer, WrittenValue
+from grader.sheet.model import Sheet, Signature, Task, Variants
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sheet-format.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -28,6 +29,9 @@ MODELS = {
     "PartSpec": PartSpec,
     "PropertySpec": PropertySpec,
     "CheckSpec": CheckSpec,
+    "Variants": Variants,
+    "WrittenAnswer": WrittenAnswer,
+    "WrittenValue": WrittenValue,
 }
 
 

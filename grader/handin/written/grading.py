@@ -75,18 +75,20 @@ def grade_written(
     *,
     options: GradeOptions | None = None,
     grade: Callable[..., SubmissionResult] = grade_submission,
+    name: str | None = None,
 ) -> SubmissionResult:
-    """Grade a ``.md`` or ``.tex`` hand-in."""
+    """Grade a ``.md`` or ``.tex`` hand-in (``name``: what it is known by)."""
     options = options or GradeOptions()
+    name = name or path.name
     document = load_document(path)
     if isinstance(document, DocumentProblem):
-        return _unread(sheet, path, document, options)
+        return _unread(sheet, path, document, options, name)
     # no enclosing timer here: each judgement keeps its own (see steps.Budget)
     reading = read_written(sheet, document)
     runner = WrittenRunner(reading.answers, reading.authors)
-    base = grade(sheet, path, options=options, runner=runner)
+    base = grade(sheet, path, options=options, runner=runner, name=name)
     tasks = tuple(
-        _task(task, loaded, reading.tasks.get(task.task_id, TaskReading()), runner, options, path)
+        _task(task, loaded, reading.tasks.get(task.task_id, TaskReading()), runner, options, name)
         for task, loaded in zip(base.tasks, _loaded(sheet, base.tasks), strict=True)
     )
     notes = (*base.notes, *((document.note,) if document.note else ()))
@@ -189,12 +191,12 @@ def _task(
     reading: TaskReading,
     runner: WrittenRunner,
     options: GradeOptions,
-    path: Path,
+    name: str,
 ) -> TaskResult:
     specs = {c.check_id: c.spec for c in loaded.checks}
     checks = [_check(c, specs[c.check_id], reading, runner) for c in task.checks]
     checks = [_with_read(c, specs[c.check_id], runner.answers) for c in checks]
-    result = task_result(task.task_id, task.title, checks, path.name, options.manual_scores)
+    result = task_result(task.task_id, task.title, checks, name, options)
     if result.status == "manual" and not result.manual_answer and reading.text.strip():
         result = replace(result, manual_answer=reading.text.strip()[:5000])
     return result
@@ -268,7 +270,7 @@ def _manual(check: CheckResult, feedback: list[str]) -> CheckResult:
 
 # ------------------------------------------------------------------ unreadable documents
 def _unread(
-    sheet: LoadedSheet, path: Path, problem: DocumentProblem, options: GradeOptions
+    sheet: LoadedSheet, path: Path, problem: DocumentProblem, options: GradeOptions, name: str
 ) -> SubmissionResult:
     """A document we do not read: empty (nothing earned), binary (an error, as a file that
     does not import), or too large for our budgets (a person grades it, nothing lost)."""
@@ -296,12 +298,10 @@ def _unread(
             )
         if checks:
             tasks.append(
-                task_result(
-                    loaded.spec.id, loaded.spec.title, checks, path.name, options.manual_scores
-                )
+                task_result(loaded.spec.id, loaded.spec.title, checks, name, options)
             )
     return WrittenResult(
-        submission=path.name,
+        submission=name,
         sheet=sheet.id,
         authors=(Author(path.stem),),
         tasks=tuple(tasks),
