@@ -12,9 +12,9 @@ from grader.checks import REGISTRY
 from grader.checks.cases import PartSpec
 from grader.checks.relations import PropertySpec
 from grader.generators import GENERATORS
+from grader.handin.written.spec import WrittenAnswer, WrittenValue
 from grader.sheet.common import CheckSpec, Definition, Family, Mistake
 from grader.sheet.loader import load_sheet
-from grader.handin.written.spec import WrittenAnswer, WrittenValue
 from grader.sheet.model import Sheet, Signature, Task, Variants
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sheet-format.md"
