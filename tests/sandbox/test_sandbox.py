@@ -320,7 +320,8 @@ def test_correct_answer_is_not_a_timeout_on_a_loaded_machine(tmp_path):
 def test_await_rule_cpu_or_wall_cap():
     """The grader's own rule, with a child that never answers and a scripted CPU clock:
     stopped at limit + grace CPU seconds, or at wall_factor x limit + grace on the clock."""
-    from grader.sandbox.runner import _await, _BaseChild
+    from grader.sandbox.cputime import await_message as _await
+    from grader.sandbox.transport import ChildHandle as _BaseChild
 
     class Silent(_BaseChild):
         def __init__(self, share: float | None) -> None:
