@@ -402,3 +402,17 @@ def isdir_traversable(path: str) -> bool:
         return stat.S_ISDIR(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+def confine_fresh_child(request: Mapping[str, Any]) -> None:
+    """In a fresh child (no fork server), before anything else is imported: the limits
+    and, on Linux, no new privileges and the system-call filter."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    nproc_base = 0 if root else count_user_processes(os.getuid())
+    set_rlimits(request.get("limits") or {}, nproc_base=nproc_base)
+    if is_linux():
+        no_new_privs()
+        try:
+            deny_listen()
+        except (OSError, AttributeError):
+            pass  # a kernel without seccomp

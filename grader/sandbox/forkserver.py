@@ -11,13 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox.transport import ForkServerDied, clean_env
+from grader.sandbox.transport import ForkServerDied, clean_env, request_pipe
 
 ZYGOTE_SCRIPT = Path(__file__).resolve().with_name("zygote.py")
 #: wall seconds the fork server may take to start (imports numpy and sympy)
@@ -109,31 +108,33 @@ class ForkServer:
             self.info = msg
         return self.info
 
-    def spawn(self, settings: dict[str, Any], probes: bytes, handin_fd: int) -> tuple[int, int]:
-        """Fork a child; return its pid and the read end of its answer pipe."""
+    def spawn(self, settings: dict[str, Any], handin_fd: int) -> tuple[int, int, int]:
+        """Fork a child; return its pid, the read end of its answer pipe and the write end
+        of its request pipe (probes go there only once it has imported the hand-in)."""
         self.wait_ready()
-        req_fd = anonymous_file(probes)
+        req_read, req_write = request_pipe()
         read_fd, write_fd = os.pipe()
         try:
-            self._send(dict(settings, op="spawn", fds=3), [req_fd, write_fd, handin_fd])
+            self._send(dict(settings, op="spawn", fds=3), [req_read, write_fd, handin_fd])
         except ForkServerDied:
             os.close(read_fd)
+            os.close(req_write)
             raise
         finally:
-            os.close(req_fd)
+            os.close(req_read)
             os.close(write_fd)
         deadline = time.monotonic() + ZYGOTE_REPLY_TIMEOUT
         while True:
             msg = self._recv(deadline)
-            if msg is None:
+            if msg is None or msg.get("event") == "spawn_error":
                 os.close(read_fd)
+                os.close(req_write)
+                if msg is not None:
+                    raise OSError(str(msg.get("message")))
                 self.close()
                 raise ForkServerDied()
             if msg.get("event") == "spawned":
-                return int(msg["pid"]), read_fd
-            if msg.get("event") == "spawn_error":
-                os.close(read_fd)
-                raise OSError(str(msg.get("message")))
+                return int(msg["pid"]), read_fd, req_write
 
     def poll_exit(self, pid: int) -> dict[str, Any] | None:
         """Read pending control messages without waiting; the exit of ``pid`` if seen."""
@@ -172,25 +173,3 @@ class ForkServer:
         if isinstance(root, str) and os.path.basename(root).startswith("grader-sandbox-root-"):
             with contextlib.suppress(OSError):
                 os.rmdir(root)  # left behind when the zygote could not clean up itself
-
-
-def anonymous_file(data: bytes) -> int:
-    """A read-only, unnamed file holding ``data`` (the child must not rewrite its probes)."""
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("grader-probes", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        name = None
-    else:  # pragma: no cover - macOS
-        fd, name = tempfile.mkstemp()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    if name is None:
-        import fcntl
-
-        seals = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
-        return fd
-    ro = os.open(name, os.O_RDONLY)  # pragma: no cover - macOS
-    os.unlink(name)  # pragma: no cover
-    os.close(fd)  # pragma: no cover
-    return ro  # pragma: no cover

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import logging
 import os
-import secrets
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,33 +131,24 @@ class Sandbox:
     def _start(
         self, path: Path, handin_fd: int, pending: Sequence[Probe], limits: Limits, cpu_left: float
     ) -> ChildHandle:
+        """Start a child for ``pending``; it gets its probes only once it has imported the
+        hand-in (``grader.sandbox.session``). The densities of visible probes are built
+        before the import (see :func:`preparations`); hidden probes send nothing ahead."""
         child_limits = limits.for_child(cpu_left)
-        # random ids on the wire, new for every child: a hand-in cannot know in advance which
-        # answers to forge (see _converse)
-        wired = [(secrets.token_hex(8), p) for p in pending]
-        probes = [dict(p.to_json(), id=wire_id) for wire_id, p in wired]
-        zygote = self._ensure_zygote()
-        if zygote is None:
-            if not self._fork_server:
-                request = {
-                    "probes": probes,
-                    "prepare": preparations(probes),
-                    "import_timeout": limits.import_timeout,
-                    "wall_factor": limits.wall_factor,
-                    "limits": child_limits,
-                }
-                return FreshChild(path, request, limits, child_limits["cpu_seconds"], wired)
-            raise ForkServerDied()
         settings = {
-            "name": path.name,
             "limits": child_limits,
             "import_timeout": limits.import_timeout,
             "wall_factor": limits.wall_factor,
-            "prepare": preparations(probes),
+            "prepare": preparations([p.to_json() for p in pending if not p.hidden]),
         }
+        zygote = self._ensure_zygote()
+        if zygote is None:
+            if not self._fork_server:
+                return FreshChild(path, settings, limits, child_limits["cpu_seconds"])
+            raise ForkServerDied()
         for attempt in (1, 2):
             try:
-                pid, fd = zygote.spawn(settings, json.dumps(probes).encode(), handin_fd)
+                pid, fd, request_fd = zygote.spawn(dict(settings, name=path.name), handin_fd)
                 break
             except OSError as exc:
                 # a spawn the fork server refused (say, it could not take the file
@@ -168,7 +157,7 @@ class Sandbox:
                     msg = f"the sandbox could not start the hand-in: {exc}"
                     raise SandboxFailure(msg) from exc
                 log.warning("sandbox spawn failed, retrying: %s", exc)
-        return ForkedChild(zygote, pid, fd, limits, child_limits["cpu_seconds"], wired)
+        return ForkedChild(zygote, pid, fd, request_fd, limits, child_limits["cpu_seconds"])
 
     def _run(self, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
         return run_handin(self._start, path, probes, limits)

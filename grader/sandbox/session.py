@@ -1,9 +1,15 @@
 """One hand-in's run: the conversation with each child, and the restart policy.
 
-A child answers the probes in order. When a probe hangs or the child dies, that probe
-alone gets the error and a fresh child answers the probes after it, until the hand-in's
-restarts, CPU seconds or total time are used up. Answers are accepted only in the order
-they were asked (see :func:`_converse`).
+A child is sent nothing but its settings until it has imported the hand-in. Then it is
+asked one probe at a time, each sent only once the answer to the one before has arrived:
+first every visible probe, then every hidden one (whatever order the caller gave). Before
+the first hidden probe is sent, the child reports what the hand-in has printed so far, and
+that is all of its output the run reports: nothing the hand-in learns from a hidden probe
+can reach a visible answer, an error message or the captured output.
+
+When a probe hangs or the child dies, that probe alone gets the error and a fresh child
+answers the probes after it, until the hand-in's restarts, CPU seconds or total time are
+used up. Answers are accepted only for the probe just sent, under a random id.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,205 +43,277 @@ MAX_OUTPUT = 65536
 StartChild = Callable[[Path, int, Sequence[Probe], Limits, float], ChildHandle]
 
 
+@dataclass
+class _Output:
+    """What the hand-in printed, as far as it may be shown."""
+
+    text: str = ""
+    #: a hidden probe has been sent (to this child or an earlier one): nothing printed
+    #: from then on is kept
+    frozen: bool = False
+
+    def update(self, msg: dict[str, Any]) -> None:
+        if not self.frozen:
+            self.text = str(msg.get("output", ""))[:MAX_OUTPUT]
+
+
 def run_handin(start: StartChild, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
     """Run ``probes`` against the hand-in at ``path``, in as many children as it takes."""
     started = time.monotonic()
-    hard_deadline = started + limits.total_timeout
-    outcomes: dict[str, Outcome] = {}
-    notes: list[str] = []
-    pending = list(probes)
-    output = ""
-    restarts = 0
-    cpu_used = 0.0
     try:
         handin_fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         err = ProbeError("sandbox", f"the hand-in could not be read: {exc.strerror}")
         return _import_failed(probes, err, started)
     try:
-        while pending:
-            cpu_left = limits.cpu_seconds - cpu_used
+        return _Run(start, path, handin_fd, probes, limits, started).run()
+    finally:
+        os.close(handin_fd)
+
+
+class _Run:
+    """The restart policy: children one after another until every probe has an outcome."""
+
+    def __init__(
+        self,
+        start: StartChild,
+        path: Path,
+        handin_fd: int,
+        probes: Sequence[Probe],
+        limits: Limits,
+        started: float,
+    ) -> None:
+        self.start, self.path, self.handin_fd, self.limits = start, path, handin_fd, limits
+        self.probes = probes
+        self.started = started
+        self.hard_deadline = started + limits.total_timeout
+        self.outcomes: dict[str, Outcome] = {}
+        self.notes: list[str] = []
+        self.output = _Output()
+        # hidden probes last: see the module's docstring
+        self.pending = [p for p in probes if not p.hidden] + [p for p in probes if p.hidden]
+        self.restarts = 0
+        self.cpu_used = 0.0
+
+    def run(self) -> RunReport:
+        while self.pending:
+            cpu_left = self.limits.cpu_seconds - self.cpu_used
             if cpu_left <= 0.05:
-                _fail_rest(
-                    outcomes,
-                    pending,
-                    ProbeError(
-                        "timeout",
-                        f"used more than {limits.cpu_seconds:g} s of CPU time in total",
-                    ),
-                )
+                total = f"used more than {self.limits.cpu_seconds:g} s of CPU time in total"
+                self._fail_pending(ProbeError("timeout", total))
                 break
             try:
-                child = start(path, handin_fd, pending, limits, cpu_left)
+                child = self.start(self.path, self.handin_fd, self.pending, self.limits, cpu_left)
             except ForkServerDied:
-                notes.append("the sandbox fork server stopped and was restarted")
-                restarts += 1
-                if restarts > limits.max_restarts:
-                    _fail_rest(outcomes, pending, ProbeError("sandbox", "the sandbox failed"))
+                self.notes.append("the sandbox fork server stopped and was restarted")
+                self.restarts += 1
+                if self.restarts > self.limits.max_restarts:
+                    self._fail_pending(ProbeError("sandbox", "the sandbox failed"))
                     break
                 continue
             except SandboxFailure as exc:
-                _fail_rest(outcomes, pending, ProbeError("sandbox", str(exc)))
+                self._fail_pending(ProbeError("sandbox", str(exc)))
                 break
+            import_error = self._one_child(child)
+            if import_error is not None:
+                return self._report(import_error)
+            self._after_child()
+        return self._report(None)
+
+    def _one_child(self, child: ChildHandle) -> ProbeError | None:
+        """Let one child answer what it can; the import error if the import failed."""
+        try:
+            return _Conversation(child, self).run()
+        except _Stop as stop:
+            self._stopped(stop)
+            return stop.import_error
+        finally:
             try:
-                import_error, output = _converse(child, pending, outcomes, limits, hard_deadline)
-                if import_error is not None:
-                    return RunReport(
-                        {p.id: Outcome(p.id, error=import_error) for p in probes},
-                        import_error=import_error,
-                        output=output,
-                        seconds=time.monotonic() - started,
-                        notes=tuple(notes),
-                    )
-            except _Stop as stop:
-                current = stop.current
-                if stop.error is not None and stop.fatal:
-                    _fail_rest(outcomes, pending, stop.error)
-                elif stop.error is not None and current is not None:
-                    outcomes[current.id] = Outcome(current.id, error=stop.error)
-                    if stop.error.kind == "timeout":
-                        # A function that hung once is not asked again: its other probes
-                        # get the same verdict. Each would cost a full timeout and a new
-                        # child, and a hand-in whose function hangs (or swallows the
-                        # alarm) would use up the restarts and the total time that the
-                        # probes of its other functions need.
-                        key = _hang_key(current)
-                        for p in pending:
-                            if p.id not in outcomes and _hang_key(p) == key:
-                                outcomes[p.id] = Outcome(p.id, error=stop.error)
-                elif stop.error is not None:
-                    # died between probes (at exit, or before the first start event)
-                    nxt = next((p for p in pending if p.id not in outcomes), None)
-                    if nxt is not None:
-                        outcomes[nxt.id] = Outcome(nxt.id, error=stop.error)
-                if stop.import_error is not None:
-                    return _import_failed(probes, stop.import_error, started, tuple(notes))
-            finally:
-                try:
-                    cpu_used += child.kill()
-                except ForkServerDied:
-                    notes.append("the sandbox fork server stopped and was restarted")
-            pending = [p for p in pending if p.id not in outcomes]
-            restarts += 1
-            if pending and (restarts > limits.max_restarts or time.monotonic() >= hard_deadline):
-                if time.monotonic() >= hard_deadline:
-                    err = ProbeError(
-                        "timeout",
-                        f"the hand-in used up its total time ({limits.total_timeout:g} s)",
-                    )
-                else:
-                    err = ProbeError("crashed", "not run: the hand-in crashed or hung too often")
-                _fail_rest(outcomes, pending, err)
-                pending = []
-    finally:
-        os.close(handin_fd)
-    return RunReport(
-        outcomes, output=output, seconds=time.monotonic() - started, notes=tuple(notes)
-    )
+                self.cpu_used += child.kill()
+            except ForkServerDied:
+                self.notes.append("the sandbox fork server stopped and was restarted")
 
-
-def _converse(
-    child: ChildHandle,
-    pending: Sequence[Probe],
-    outcomes: dict[str, Outcome],
-    limits: Limits,
-    hard_deadline: float,
-) -> tuple[ProbeError | None, str]:
-    """Talk to one child until it is done or something goes wrong (raises :class:`_Stop`).
-
-    Returns the import error (None when the hand-in imported) and the hand-in's output.
-    Answers are accepted only in the order the probes were sent, each after its
-    ``start``: a hand-in that writes forged lines to the channel can at most answer
-    (or fail) its own pending probes, which it could do by returning values anyway.
-    """
-    current: Probe | None = None
-    wire_id = ""
-    queue = list(child.wired)
-    try:
-        # a new child starts at 0 CPU seconds (forked, or a fresh interpreter)
-        msg, clock = await_message(
-            child, limits.import_timeout, time.monotonic(), 0.0, limits, hard_deadline
-        )
-    except ChildDied as died:
-        # died while importing: every probe would die the same way, so it is the import's
-        kind: ErrorKind = "timeout" if died.error.kind == "timeout" else "import"
-        raise _Stop(None, None, import_error=ProbeError(kind, died.error.message)) from None
-    except (ProtocolError, ValueError, RecursionError):
-        err = ProbeError("import", "wrote to the grader's answer channel while being imported")
-        raise _Stop(None, None, import_error=err) from None
-    if msg is None:
-        if clock == "total":
-            text = f"the hand-in used up its total time ({limits.total_timeout:g} s)"
+    def _stopped(self, stop: _Stop) -> None:
+        current, error = stop.current, stop.error
+        if error is None:
+            return
+        if stop.fatal:
+            self._fail_pending(error)
+        elif current is not None:
+            self.outcomes[current.id] = Outcome(current.id, error=error)
+            if error.kind == "timeout":
+                # A function that hung once is not asked again: its other probes get the
+                # same verdict. Each would cost a full timeout and a new child, and a
+                # hand-in whose function hangs (or swallows the alarm) would use up the
+                # restarts and the total time that the probes of its other functions need.
+                key = _hang_key(current)
+                for p in self.pending:
+                    if p.id not in self.outcomes and _hang_key(p) == key:
+                        self.outcomes[p.id] = Outcome(p.id, error=error)
         else:
-            text = timeout_message(
-                limits.import_timeout, clock, limits.wall_factor, "importing the hand-in took"
+            # died between probes (at exit, or before its first probe was sent)
+            nxt = next((p for p in self.pending if p.id not in self.outcomes), None)
+            if nxt is not None:
+                self.outcomes[nxt.id] = Outcome(nxt.id, error=error)
+
+    def _after_child(self) -> None:
+        self.pending = [p for p in self.pending if p.id not in self.outcomes]
+        self.restarts += 1
+        if not self.pending:
+            return
+        if time.monotonic() >= self.hard_deadline:
+            total = f"the hand-in used up its total time ({self.limits.total_timeout:g} s)"
+            self._fail_pending(ProbeError("timeout", total))
+        elif self.restarts > self.limits.max_restarts:
+            self._fail_pending(
+                ProbeError("crashed", "not run: the hand-in crashed or hung too often")
             )
-        raise _Stop(None, None, import_error=ProbeError("timeout", text))
-    event = msg.get("event")
-    if event == "import_error":
-        return _import_error(msg, limits), str(msg.get("output", ""))[:MAX_OUTPUT]
-    if event not in ("imported", "sandbox_error"):
-        err = ProbeError("import", "wrote to the grader's answer channel while being imported")
-        raise _Stop(None, None, import_error=err)
-    try:
-        if event == "sandbox_error":
-            raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
-        #: the child's CPU seconds when it last reported them (start of a probe, answer)
-        cpu_base: float | None = None
-        while True:
-            limit = current.timeout if current else _BETWEEN_PROBES
+
+    def _fail_pending(self, err: ProbeError) -> None:
+        for p in self.pending:
+            if p.id not in self.outcomes:
+                self.outcomes[p.id] = Outcome(p.id, error=err)
+        self.pending = []
+
+    def _report(self, import_error: ProbeError | None) -> RunReport:
+        outcomes = self.outcomes
+        if import_error is not None:
+            outcomes = {p.id: Outcome(p.id, error=import_error) for p in self.probes}
+        return RunReport(
+            outcomes,
+            import_error=import_error,
+            output=self.output.text,
+            seconds=time.monotonic() - self.started,
+            notes=tuple(self.notes),
+        )
+
+
+class _Conversation:
+    """The grader's side of one child's protocol (``grader.sandbox.child``).
+
+    Every request is answered by exactly one message, checked against what was asked: an
+    answer must carry the random id of the probe just sent, so a hand-in that writes
+    forged lines to its answer channel can at most answer (or fail) the probe it is being
+    asked, which it could do by returning a value anyway.
+    """
+
+    def __init__(self, child: ChildHandle, run: _Run) -> None:
+        self.child = child
+        self.run_ = run
+        self.limits = run.limits
+        #: the child's CPU seconds when it last reported them (after the import, an answer)
+        self.cpu_base: float | None = None
+
+    def run(self) -> ProbeError | None:
+        """The import error, or None once the child has answered every pending probe."""
+        msg = self._imported()
+        if msg.get("event") == "import_error":
+            self.run_.output.update(msg)
+            return _import_error(msg, self.limits)
+        current: Probe | None = None
+        try:
+            if msg.get("event") == "sandbox_error":
+                raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
+            self.cpu_base = reported_cpu(msg)
+            for probe in list(self.run_.pending):
+                if probe.id in self.run_.outcomes:
+                    continue
+                if probe.hidden and not self.run_.output.frozen:
+                    self.run_.output.update(self._ask({"op": "output"}, "output"))
+                    self.run_.output.frozen = True
+                current = probe
+                self._answer(probe)
+                current = None
+            self.run_.output.update(self._ask({"op": "done"}, "done"))
+            return None
+        except ChildDied as died:
+            raise _Stop(current, died.error) from None
+        except ForkServerDied:
+            err = ProbeError("sandbox", "the sandbox's fork server stopped during this probe")
+            raise _Stop(current, err) from None
+        except _SandboxFailureStop as exc:
+            err = ProbeError("sandbox", f"the sandbox could not start the hand-in: {exc}")
+            raise _Stop(current, err, fatal=True) from None
+        except (ProtocolError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise _Stop(current, ProbeError("bad_value", f"unreadable answer: {exc}")) from None
+
+    def _imported(self) -> dict[str, Any]:
+        """The child's first message: imported, import_error or sandbox_error."""
+        limits = self.limits
+        try:
+            # a new child starts at 0 CPU seconds (forked, or a fresh interpreter)
             msg, clock = await_message(
-                child, limit, time.monotonic(), cpu_base, limits, hard_deadline
+                self.child,
+                limits.import_timeout,
+                time.monotonic(),
+                0.0,
+                limits,
+                self.run_.hard_deadline,
             )
-            if msg is None:
-                if current is None and clock != "total":
-                    raise _Stop(None, ProbeError("crashed", "the process stopped answering"))
-                if clock == "total":
-                    err = ProbeError(
-                        "timeout",
-                        f"the hand-in used up its total time ({limits.total_timeout:g} s)",
-                    )
-                else:
-                    assert current is not None
-                    text = timeout_message(current.timeout, clock, limits.wall_factor)
-                    err = ProbeError("timeout", text)
-                raise _Stop(current, err)
-            cpu_base = reported_cpu(msg)
-            event = msg.get("event")
-            if event == "start":
-                if current is not None or not queue or msg.get("id") != queue[0][0]:
-                    raise ProtocolError("probe started out of order")
-                wire_id, current = queue.pop(0)
-                continue
-            if event == "done":
-                if current is not None or queue:
-                    raise ProtocolError("done before all probes were answered")
-                return None, str(msg.get("output", ""))[:MAX_OUTPUT]
-            if current is None or msg.get("id") != wire_id:
-                raise ProtocolError("answer for a probe that was not asked")
-            outcome = decode_outcome(msg)
-            outcomes[current.id] = dataclasses.replace(outcome, probe_id=current.id)
-            current = None
-    except ChildDied as died:
-        raise _Stop(current, died.error) from None
-    except ForkServerDied:
-        raise _Stop(
-            current,
-            ProbeError("sandbox", "the sandbox's fork server stopped during this probe"),
-        ) from None
-    except _SandboxFailureStop as exc:
-        raise _Stop(
-            current,
-            ProbeError("sandbox", f"the sandbox could not start the hand-in: {exc}"),
-            fatal=True,
-        ) from None
-    except (ProtocolError, ValueError, TypeError, KeyError, RecursionError) as exc:
-        bad = current or (queue[0][1] if queue else None)
-        raise _Stop(bad, ProbeError("bad_value", f"unreadable answer: {exc}")) from None
+        except ChildDied as died:
+            # died while importing: every probe would die the same way, so it is the import's
+            kind: ErrorKind = "timeout" if died.error.kind == "timeout" else "import"
+            raise _Stop(None, None, import_error=ProbeError(kind, died.error.message)) from None
+        except (ProtocolError, ValueError, RecursionError):
+            raise _Stop(None, None, import_error=_WROTE_AT_IMPORT) from None
+        if msg is None:
+            if clock == "total":
+                text = f"the hand-in used up its total time ({limits.total_timeout:g} s)"
+            else:
+                text = timeout_message(
+                    limits.import_timeout, clock, limits.wall_factor, "importing the hand-in took"
+                )
+            raise _Stop(None, None, import_error=ProbeError("timeout", text))
+        if msg.get("event") not in ("imported", "import_error", "sandbox_error"):
+            raise _Stop(None, None, import_error=_WROTE_AT_IMPORT)
+        return msg
+
+    def _answer(self, probe: Probe) -> None:
+        wire_id = secrets.token_hex(8)  # new for every probe sent: nothing to forge ahead
+        message = {"op": "probe", "probe": dict(probe.to_json(), id=wire_id)}
+        msg = self._ask(message, None, probe)
+        if msg.get("id") != wire_id or "event" in msg:
+            raise ProtocolError("answer for a probe that was not asked")
+        outcome = decode_outcome(msg)
+        self.run_.outcomes[probe.id] = dataclasses.replace(outcome, probe_id=probe.id)
+
+    def _ask(
+        self, message: dict[str, Any], event: str | None, probe: Probe | None = None
+    ) -> dict[str, Any]:
+        """Send one request and wait for its reply: an ``event`` message, or (``event``
+        None) the answer to ``probe``, within the probe's time limit."""
+        limit = probe.timeout if probe is not None else _BETWEEN_PROBES
+        started = time.monotonic()
+        wall_cap = min(
+            started + self.limits.wall_factor * limit + self.limits.grace, self.run_.hard_deadline
+        )
+        if not self.child.send(message, wall_cap):
+            msg, clock = None, "wall" if time.monotonic() < self.run_.hard_deadline else "total"
+        else:
+            msg, clock = await_message(
+                self.child, limit, started, self.cpu_base, self.limits, self.run_.hard_deadline
+            )
+        if msg is None:
+            raise _Stop(probe, self._timeout(probe, clock))
+        if event is not None and msg.get("event") != event:
+            raise ProtocolError(f"expected the {event} event")
+        self.cpu_base = reported_cpu(msg)
+        return msg
+
+    def _timeout(self, probe: Probe | None, clock: str) -> ProbeError:
+        if clock == "total":
+            total = f"the hand-in used up its total time ({self.limits.total_timeout:g} s)"
+            return ProbeError("timeout", total)
+        if probe is None:
+            return ProbeError("crashed", "the process stopped answering")
+        return ProbeError("timeout", timeout_message(probe.timeout, clock, self.limits.wall_factor))
+
+
+_WROTE_AT_IMPORT = ProbeError("import", "wrote to the grader's answer channel while being imported")
 
 
 class SandboxFailure(Exception):
-    pass
+    """The sandbox could not start a child for the hand-in (not the hand-in's fault)."""
 
 
 class _SandboxFailureStop(Exception):
@@ -275,8 +355,8 @@ def preparations(probes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
     A hand-in may patch sympy or numpy at import; what the child builds afterwards with
     them (a lambdified density) would be corrupted, so it is built first. Densities are the
-    sheet's model families, no secret (probe ids and the other arguments are still read
-    only after the import).
+    sheet's model families; the caller passes visible probes only (a hidden probe's
+    density is built when the probe arrives, after the visible ones).
     """
     seen: dict[str, dict[str, Any]] = {}
 
@@ -294,12 +374,6 @@ def preparations(probes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for probe in probes:
         walk(probe.get("args", []))
     return list(seen.values())
-
-
-def _fail_rest(outcomes: dict[str, Outcome], pending: Sequence[Probe], err: ProbeError) -> None:
-    for p in pending:
-        if p.id not in outcomes:
-            outcomes[p.id] = Outcome(p.id, error=err)
 
 
 def _import_error(msg: dict[str, Any], limits: Limits) -> ProbeError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -25,7 +26,6 @@ from grader.sandbox.cputime import process_tree_cpu
 from grader.sandbox.limits import Limits
 from grader.sandbox.protocol import (
     MAX_MESSAGE_BYTES,
-    Probe,
     ProbeError,
     ProtocolError,
     loads_message,
@@ -33,6 +33,8 @@ from grader.sandbox.protocol import (
 
 if TYPE_CHECKING:
     from grader.sandbox.forkserver import ForkServer
+
+CHILD_SCRIPT = Path(__file__).resolve().with_name("child.py")
 
 
 class ChildDied(Exception):
@@ -86,14 +88,56 @@ def exit_description(
     )
 
 
+#: F_SETPIPE_SZ: a request pipe large enough for any probe's arguments, so that the
+#: grader's write never waits for the child (1 MiB is what an unprivileged process may ask)
+_F_SETPIPE_SZ = 1031
+_REQUEST_PIPE_BYTES = 1 << 20
+
+
+def request_pipe() -> tuple[int, int]:
+    """A pipe for the grader's requests to a child: (read end for the child, write end)."""
+    read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        import fcntl
+
+        fcntl.fcntl(write_fd, _F_SETPIPE_SZ, _REQUEST_PIPE_BYTES)
+    os.set_blocking(write_fd, False)
+    return read_fd, write_fd
+
+
 class ChildHandle:
-    """A running child: reads JSON lines from its answer pipe until a deadline."""
+    """A running child: takes the grader's requests, answers with JSON lines until a
+    deadline."""
 
     fd: int
-    #: (id on the wire, probe) in the order the child answers them
-    wired: list[tuple[str, Probe]]
+    #: the write end of the child's request channel (-1 once closed)
+    request_fd: int = -1
     selector: selectors.BaseSelector
     buffer: bytes
+
+    def send(self, message: dict[str, Any], deadline: float) -> bool:
+        """Write one request line; False when the child did not take it by ``deadline``.
+
+        A child that has ended (the pipe is broken) counts as taking it: the next
+        :meth:`next_message` reports how it ended."""
+        view = memoryview((json.dumps(message, separators=(",", ":")) + "\n").encode())
+        while view:
+            try:
+                view = view[os.write(self.request_fd, view) :]
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                select.select([], [self.request_fd], [], remaining)
+            except (BrokenPipeError, OSError):
+                return True
+        return True
+
+    def _close_requests(self) -> None:
+        if self.request_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.request_fd)
+            self.request_fd = -1
 
     def _take_line(self) -> dict[str, Any] | None:
         nl = self.buffer.find(b"\n")
@@ -130,14 +174,14 @@ class ForkedChild(ChildHandle):
         zygote: ForkServer,
         pid: int,
         fd: int,
+        request_fd: int,
         limits: Limits,
         cpu_limit: int,
-        wired: list[tuple[str, Probe]],
     ) -> None:
-        self.wired = wired
         self.zygote = zygote
         self.pid = pid
         self.fd = fd
+        self.request_fd = request_fd
         self.limits = limits
         self.cpu_limit = cpu_limit
         self.buffer = b""
@@ -218,21 +262,14 @@ class ForkedChild(ChildHandle):
         finally:
             self.selector.close()
             os.close(self.fd)
+            self._close_requests()
         return float(self.exit.get("cpu", 0.0)) if self.exit else 0.0
 
 
 class FreshChild(ChildHandle):
     """Fallback without fork server: a fresh interpreter per child (about 1 s each)."""
 
-    def __init__(
-        self,
-        path: Path,
-        request: dict[str, Any],
-        limits: Limits,
-        cpu_limit: int,
-        wired: list[tuple[str, Probe]],
-    ) -> None:
-        self.wired = wired
+    def __init__(self, path: Path, request: dict[str, Any], limits: Limits, cpu_limit: int) -> None:
         read_fd, write_fd = os.pipe()
         self.limits = limits
         self.cpu_limit = cpu_limit
@@ -240,26 +277,25 @@ class FreshChild(ChildHandle):
         target = Path(self.workdir) / path.name
         target.write_bytes(path.read_bytes())
         request = dict(request, module_path=str(target))
-        env = clean_env()
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        child_read, self.request_fd = request_pipe()
+        # -I and the script's path: nothing is imported from the working directory, where
+        # the hand-in lies (one named json.py must not stand in for the json module)
         self.proc = subprocess.Popen(
-            [sys.executable, "-B", "-m", "grader.sandbox.child", str(write_fd)],
-            stdin=subprocess.PIPE,
+            [sys.executable, "-I", "-B", str(CHILD_SCRIPT), str(write_fd)],
+            stdin=child_read,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(write_fd,),
-            env=env,
+            env=clean_env(),
             cwd=self.workdir,
             start_new_session=True,
         )
         os.close(write_fd)
+        os.close(child_read)
         self.fd = read_fd
         os.set_blocking(self.fd, False)
         self.buffer = b""
-        assert self.proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError):
-            self.proc.stdin.write(json.dumps(request).encode())
-            self.proc.stdin.close()
+        self.send(request, time.monotonic() + 10.0)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.fd, selectors.EVENT_READ)
 
@@ -290,6 +326,7 @@ class FreshChild(ChildHandle):
             self.selector.unregister(self.fd)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        self._close_requests()
         shutil.rmtree(self.workdir, ignore_errors=True)
         return 0.0
 

@@ -12,10 +12,11 @@ along with ``spawn``):
 
 parent -> zygote
     ``{"op": "spawn", "name": file name, "limits": {...}, "import_timeout": s,
-    "wall_factor": k, "prepare": [densities], "fds": 3}`` + fds [request, answers,
-    hand-in]: fork a child that reads the request (probes) and the hand-in's source
-    from the first and last fd and writes its answers to the middle one, straight to
-    the grader. The fds belong
+    "wall_factor": k, "prepare": [densities], "fds": 3}`` + fds [requests, answers,
+    hand-in]: fork a child that reads the hand-in's source from the last fd, imports
+    it, and then talks to the grader directly: it reads the grader's requests (probes,
+    sent only after the import) from the first fd and writes its answers to the middle
+    one. Probes never pass through the fork server. The fds belong
     to the message that declares them, however the stream cuts the reads;
     ``{"op": "kill", "pid": pid}``: kill that child and everything it started.
 zygote -> parent
@@ -295,7 +296,7 @@ class Zygote:
             os.setsid()
             if c.is_linux():
                 c.die_with_parent()
-            probes_fd, answer_fd, handin_fd = fds
+            requests_fd, answer_fd, handin_fd = fds
             source = _read_all(handin_fd, MAX_SOURCE_BYTES)
             limits = msg.get("limits", {})
             name = str(msg.get("name", "submission.py"))
@@ -308,14 +309,14 @@ class Zygote:
                 module_path = c.write_handin(scratch, name, source, c.NOBODY if self.root else None)
                 os.chdir(scratch)
                 home = scratch
-            # fds: 0-2 on /dev/null, answers on 3, the probe list (read after import) on 4
+            # fds: 0-2 on /dev/null, answers on 3, the grader's requests (after import) on 4
             high = os.dup(answer_fd) if answer_fd < 10 else answer_fd
-            high_probes = os.dup(probes_fd) if probes_fd < 10 else probes_fd
+            high_requests = os.dup(requests_fd) if requests_fd < 10 else requests_fd
             devnull = os.open(os.devnull, os.O_RDWR)
             for target in (0, 1, 2):
                 os.dup2(devnull, target)
             os.dup2(high, 3)
-            os.dup2(high_probes, 4)
+            os.dup2(high_requests, 4)
             os.closerange(5, 1 << 16)
             answer_fd = 3
             nproc_base = 0 if self.root else c.count_user_processes(os.getuid())
@@ -345,14 +346,13 @@ class Zygote:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             request = {
                 "module_path": module_path,
-                "probes_fd": 4,
                 "import_timeout": float(msg.get("import_timeout", 10.0)),
                 "wall_factor": float(msg.get("wall_factor", 4.0)),
                 "limits": limits,
                 "prepare": msg.get("prepare") or [],
             }
             serving = True
-            self.child.serve(request, self.child.Channel(answer_fd))
+            self.child.serve(request, self.child.Channel(answer_fd), self.child.Requests(4))
         except BaseException as exc:  # noqa: BLE001
             if not serving:
                 with contextlib.suppress(BaseException):

@@ -1393,6 +1393,95 @@ def sigmoid_gradient(x):
     notes="Never run unsandboxed: it kills the process that imports it and that process's parents.",
 )
 
+# ----------------------------------------------------------- round 2 (issue 11)
+threat(
+    name="hidden_echo",
+    doc="""Tries to learn the inputs of hidden checks and show them to the student. At import
+it reads every file descriptor and the call stack, looking for a probe of `sigmoid`; any
+found goes into AUTHORS ("HIDDEN-LEAK-import ..."), which reaches the gradebook and the
+report. `sigmoid` (correct) records and prints every argument ("HIDDEN-LEAK-print ...");
+`gradients` (correct otherwise) raises with what `sigmoid` got, if it has been called
+("HIDDEN-LEAK-order ..."). tests/sandbox/test_hidden_probes.py grades it with 6.2c's check
+hidden: then no HIDDEN-LEAK may reach any file a student sees, and every task passes. In this
+batch 6.2c is visible, so `gradients` (6.3b, asked after `sigmoid`) raises: 6.3b `error`.""",
+    imports=["gc"],
+    prelude='''
+# ATTACK: look for the probe list at import, wherever the sandbox might keep it. (The
+# patterns are put together at run time, so that this file's own text never matches.)
+_NAME = "sig" + "moid"
+_PATTERNS = [f'"name": "{_NAME}"'.encode(), f'"name":"{_NAME}"'.encode()]
+
+
+def _probe_like(v, depth=0):
+    if isinstance(v, str):
+        v = v.encode("utf-8", "replace")
+    if isinstance(v, (bytes, bytearray)):
+        return any(p in v for p in _PATTERNS)
+    if depth > 3 or v is globals():  # its own namespace holds the patterns themselves
+        return False
+    if isinstance(v, dict):
+        if v.get("name") == _NAME and "args" in v:
+            return True
+        return any(_probe_like(x, depth + 1) for x in list(v.values())[:100])
+    if isinstance(v, (list, tuple)):
+        return any(_probe_like(x, depth + 1) for x in list(v)[:500])
+    return False
+
+
+def _look_for_probes():
+    found = []
+    for fd in range(3, 64):
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            pass
+        try:
+            os.set_blocking(fd, False)
+            data = os.read(fd, 1 << 20)
+        except OSError:
+            continue
+        if _probe_like(data):
+            found.append(f"fd {fd}: {data[:200]!r}")
+    frame = sys._getframe().f_back
+    while frame is not None:
+        if frame.f_globals is not globals() and _probe_like(dict(frame.f_locals)):
+            found.append(f"frame {frame.f_code.co_name}: {str(frame.f_locals)[:200]}")
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and obj.get("name") == _NAME and "args" in obj:
+            found.append(f"object {str(obj)[:200]}")
+    return found
+
+
+_AT_IMPORT = _look_for_probes()
+_SEEN = []
+''',
+    replace={
+        "sigmoid": '''
+def sigmoid(x):
+    """Correct, but records and prints every argument."""
+    _SEEN.append(repr(x)[:200])
+    print("HIDDEN-LEAK-print", repr(x)[:200])
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+''',
+        "gradients": '''
+def gradients(a, b):
+    """Correct, unless sigmoid was asked before: then it raises with sigmoid's inputs."""
+    if _SEEN:
+        raise ValueError("HIDDEN-LEAK-order " + " ".join(_SEEN)[:1000])
+    return b + 1, a + 2 * b + 1
+''',
+        "authors": '''
+AUTHORS = [{authors}] + [("HIDDEN-LEAK-import " + f[:200], "1") for f in _AT_IMPORT[:3]]
+''',
+    },
+    lose={"6.3b": "error"},
+    answers_must_not_contain=["HIDDEN-LEAK-import"],
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
