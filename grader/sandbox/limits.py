@@ -75,8 +75,14 @@ _MISSING_TEXT = {
     "mount": "private file system: hand-ins can read every file the grader's user can read",
     "network": "network isolation: hand-ins can open network connections",
     "pid": "process isolation: hand-ins can see, and may signal, other processes of their user",
+    "syscalls": "system-call filter: hand-ins may create namespaces, use kernel keyrings, "
+    "memfd_create, ptrace, bpf and every other system call",
     "forkserver": "fork server: each hand-in starts a fresh interpreter (slow)",
 }
+
+
+#: what full isolation is made of
+_FEATURES = ("user", "mount", "network", "pid", "syscalls")
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,7 @@ class IsolationReport:
 
     @classmethod
     def from_features(cls, features: dict[str, bool], notes: Sequence[str] = ()) -> IsolationReport:
-        missing = tuple(
-            _MISSING_TEXT[k] for k in ("user", "mount", "network", "pid") if not features.get(k)
-        )
+        missing = tuple(_MISSING_TEXT[k] for k in _FEATURES if not features.get(k))
         if not features.get("forkserver", True):
             missing += (_MISSING_TEXT["forkserver"],)
         strong = [k for k in ("user", "mount", "network", "pid") if features.get(k)]
@@ -100,7 +104,8 @@ class IsolationReport:
             summary = (
                 "Sandbox isolation: full. Each hand-in runs as user 'nobody' in its own mount, "
                 "pid, IPC and network namespaces (it sees only the Python installation, read-only, "
-                "and its own copy of the hand-in), under CPU, memory, process, file-size and "
+                "and its own copy of the hand-in), with a system-call filter (no new namespaces, "
+                "keyrings, ptrace, bpf or memfd), under CPU, memory, process, file-size and "
                 "open-file limits."
             )
         else:

@@ -88,6 +88,7 @@ class Zygote:
         self.base: str | None = None
         self.pidns_fd = -1
         self.notes: list[str] = []
+        self.parent_pid = os.getppid()
 
     # -------------------------------------------------------------- isolation
     def setup(self) -> None:
@@ -97,6 +98,7 @@ class Zygote:
         f["rlimits"] = True
         f["user"] = self.root
         f["mount"] = f["network"] = f["pid"] = False
+        f["syscalls"] = linux and self._filter_works()
         if linux:
             with contextlib.suppress(OSError):
                 # orphans of a child (a daemonised grandchild) come back to us to be killed
@@ -131,6 +133,23 @@ class Zygote:
             f["pid"] = os.waitstatus_to_exitcode(status) == 0
         except OSError as exc:
             self.notes.append(f"pid namespace unavailable: {exc}")
+
+    def _filter_works(self) -> bool:
+        """Whether a child can install the system-call filter (tried in a throwaway one)."""
+        c = self.confine
+        pid = os.fork()
+        if pid == 0:
+            try:
+                c.no_new_privs()
+                c.install_syscall_filter()
+                os._exit(0)
+            except BaseException:  # noqa: BLE001
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            return True
+        self.notes.append("system-call filter (seccomp) unavailable")
+        return False
 
     def isolation(self) -> dict[str, Any]:
         return {"features": self.features, "notes": self.notes, "platform": sys.platform}
@@ -326,8 +345,10 @@ class Zygote:
             if c.is_linux():
                 c.no_new_privs()
                 c.die_with_parent()  # cleared by the uid change above: set it again
-                with contextlib.suppress(OSError, AttributeError):
-                    c.deny_listen()  # no listening sockets (a kernel without seccomp: skip)
+            if self.features["syscalls"]:
+                # without a pid namespace, signals could reach the grader and this server
+                protected = () if self.features["pid"] else (os.getppid(), self.parent_pid)
+                c.install_syscall_filter(protected)
             os.environ.clear()
             os.environ.update(
                 {

@@ -1482,6 +1482,149 @@ AUTHORS = [{authors}] + [("HIDDEN-LEAK-import " + f[:200], "1") for f in _AT_IMP
 )
 
 
+threat(
+    name="keyring_marker",
+    doc="""A persistent channel through the kernel's keyrings. At import it looks for a key
+"grader-keyring-marker" in the user and session keyrings (a hand-in graded earlier, even in
+an earlier run, may have left one: every hand-in runs as `nobody`, whose user keyring
+outlives the batch) and then adds one holding its own marker. Each step is recorded in
+EMPIRICAL_VS_DATA_GENERATING ("KEY-FOUND ...", "KEY-ADDED ...", or "KEY-BLOCKED ..."). All
+answers are correct: nothing is lost, but no key may be added or found
+(tests/sandbox/test_kernel_surface.py runs it in two separate sandboxes).""",
+    imports=["ctypes", "platform"],
+    prelude='''
+# ATTACK: read and leave a marker in the kernel keyrings; record what worked.
+_KEY_NR = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(platform.machine(), (248, 250))
+_DESCRIPTION = b"grader-keyring-marker"
+
+
+def _keyrings():
+    libc = ctypes.CDLL(None, use_errno=True)
+    add_key, keyctl = _KEY_NR
+    log = []
+    for name, ring in (("user", -4), ("session", -3)):
+        key = libc.syscall(keyctl, 10, ring, b"user", _DESCRIPTION, 0)  # KEYCTL_SEARCH
+        if key < 0:
+            log.append(f"KEY-BLOCKED search {name}: {os.strerror(ctypes.get_errno())}")
+            continue
+        buf = ctypes.create_string_buffer(256)
+        n = libc.syscall(keyctl, 11, key, buf, 256)  # KEYCTL_READ
+        log.append(f"KEY-FOUND in {name}: {buf.raw[:max(n, 0)]!r}")
+    payload = b"KEYRING-MARKER from keyring_marker " + str(time.time()).encode()
+    for name, ring in (("user", -4), ("session", -3)):
+        key = libc.syscall(add_key, b"user", _DESCRIPTION, payload, len(payload), ring)
+        if key < 0:
+            log.append(f"KEY-BLOCKED add {name}: {os.strerror(ctypes.get_errno())}")
+        else:
+            log.append(f"KEY-ADDED to {name}: {key}")
+    return "\\n".join(log)
+
+
+try:
+    _KEY_LOG = _keyrings()
+except BaseException as _exc:
+    _KEY_LOG = f"keyring probe failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "KEYRING LOG\\n" + _KEY_LOG
+'''},
+    answers_must_not_contain=["KEY-FOUND", "KEY-ADDED"],
+)
+
+threat(
+    name="kernel_surface",
+    doc="""Reaches for the kernel's attack surface at import, each attempt in a forked
+process: a new user namespace (uid 0 with every capability inside) and in it a tmpfs mount,
+a new network namespace, clone() with CLONE_NEWUSER, clone3, ptrace, process_vm_readv, kcmp,
+pidfd_open, bpf, perf_event_open, userfaultfd, io_uring_setup, keyctl, memfd_create, SysV
+shared memory, vsock and netlink sockets, personality. An attempt the kernel carried out
+(or looked at: any answer but EPERM, ENOSYS for clone3) is recorded as "SYSCALL-REACHED";
+one refused before the kernel looked, as "SYSCALL-BLOCKED", in
+EMPIRICAL_VS_DATA_GENERATING. All answers are correct: nothing is lost, but no
+"SYSCALL-REACHED" may appear.""",
+    imports=["ctypes", "platform", "socket"],
+    prelude='''
+# ATTACK: try the kernel's attack surface, each attempt in a child process.
+_NR = {
+    "x86_64": {"bpf": 321, "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425,
+               "keyctl": 250, "memfd_create": 319, "process_vm_readv": 310, "kcmp": 312,
+               "pidfd_open": 434, "clone3": 435, "personality": 135, "clone": 56},
+    "aarch64": {"bpf": 280, "perf_event_open": 241, "userfaultfd": 282, "io_uring_setup": 425,
+                "keyctl": 219, "memfd_create": 279, "process_vm_readv": 270, "kcmp": 272,
+                "pidfd_open": 434, "clone3": 435, "personality": 92, "clone": 220},
+}.get(platform.machine(), {})
+
+
+def _attempts(libc):
+    me = os.getpid()
+
+    def sc(name, *args):
+        return lambda: libc.syscall(_NR[name], *args)
+
+    def userns_mount():
+        if libc.unshare(0x10000000 | 0x00020000) != 0:  # CLONE_NEWUSER | CLONE_NEWNS
+            return -1
+        return libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)
+
+    return [
+        ("unshare(CLONE_NEWUSER)", lambda: libc.unshare(0x10000000)),
+        ("user namespace + tmpfs mount", userns_mount),
+        ("unshare(CLONE_NEWNET)", lambda: libc.unshare(0x40000000)),
+        ("clone(CLONE_NEWUSER)", sc("clone", 0x10000000 | 17, 0, 0, 0, 0)),
+        ("clone3", sc("clone3", 0, 0)),
+        ("ptrace(PTRACE_TRACEME)", lambda: libc.ptrace(0, 0, 0, 0)),
+        ("process_vm_readv", sc("process_vm_readv", me, 0, 0, 0, 0, 0)),
+        ("kcmp", sc("kcmp", me, me, 0, 0, 0)),
+        ("pidfd_open", sc("pidfd_open", me, 0)),
+        ("bpf", sc("bpf", 5, 0, 0)),
+        ("perf_event_open", sc("perf_event_open", 0, 0, -1, -1, 0)),
+        ("userfaultfd", sc("userfaultfd", 1)),
+        ("io_uring_setup", sc("io_uring_setup", 1, 0)),
+        ("keyctl", sc("keyctl", 0, -3, 0)),
+        ("memfd_create", sc("memfd_create", b"x", 0)),
+        ("shmget", lambda: libc.shmget(0, 1 << 20, 0o1600)),
+        ("socket(AF_VSOCK)", lambda: libc.socket(40, 1, 0)),
+        ("socket(AF_NETLINK)", lambda: libc.socket(16, 3, 0)),
+        ("personality", sc("personality", 0x0040000)),
+    ]
+
+
+def _kernel_surface():
+    libc = ctypes.CDLL(None, use_errno=True)
+    log = []
+    for name, attempt in _attempts(libc):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                result = attempt()
+                err = ctypes.get_errno() if result < 0 else 0
+            except BaseException:
+                err = 255
+            os.write(w, str(err).encode())
+            os._exit(0)
+        os.close(w)
+        err = int(os.read(r, 16) or b"255")
+        os.close(r)
+        os.waitpid(pid, 0)
+        refused = err == (38 if name == "clone3" else 1)  # ENOSYS, EPERM
+        log.append(f"SYSCALL-{'BLOCKED' if refused else 'REACHED'} {name}: {os.strerror(err)}")
+    return "\\n".join(log)
+
+
+try:
+    _SURFACE_LOG = _kernel_surface()
+except BaseException as _exc:
+    _SURFACE_LOG = f"kernel surface probe failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "KERNEL SURFACE LOG\\n" + _SURFACE_LOG
+'''},
+    answers_must_not_contain=["SYSCALL-REACHED"],
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
