@@ -81,6 +81,16 @@ _MISSING_TEXT = {
 }
 
 
+def _cgroup_sentence(features: dict[str, bool], notes: Sequence[str]) -> str:
+    if features.get("cgroup"):
+        return " Each hand-in's processes share one memory and process limit (a cgroup)."
+    why = next((n.split(": ", 1)[1] for n in notes if n.startswith("no cgroup per hand-in")), "")
+    return (
+        " Memory and processes are limited per process, not per hand-in"
+        + (f" (no cgroup: {why})." if why else ".")
+    )
+
+
 #: what full isolation is made of
 _FEATURES = ("user", "mount", "network", "pid", "syscalls")
 
@@ -106,7 +116,7 @@ class IsolationReport:
                 "pid, IPC and network namespaces (it sees only the Python installation, read-only, "
                 "and its own copy of the hand-in), with a system-call filter (no new namespaces, "
                 "keyrings, ptrace, bpf or memfd), under CPU, memory, process, file-size and "
-                "open-file limits."
+                "open-file limits." + _cgroup_sentence(features, notes)
             )
         else:
             summary = (

@@ -55,10 +55,19 @@ def _signal_name(sig: int) -> str:
 
 
 def exit_description(
-    returncode: int | None, *, cpu: float = 0.0, limits: Limits | None = None, cpu_limit: int = 0
+    returncode: int | None,
+    *,
+    cpu: float = 0.0,
+    limits: Limits | None = None,
+    cpu_limit: int = 0,
+    oom: bool = False,
 ) -> ProbeError:
-    """What a child's end means, in words for the student."""
+    """What a child's end means, in words for the student. ``oom``: the kernel killed a
+    process of the hand-in's cgroup for its memory."""
     limits = limits or Limits()
+    if oom:
+        text = f"your code used more than {limits.memory_mb} MB of memory (all its processes)"
+        return ProbeError("memory", text)
     if returncode is None:
         return ProbeError("crashed", "the process stopped answering")
     if returncode < 0:
@@ -214,6 +223,7 @@ class ForkedChild(ChildHandle):
                 cpu=float(self.exit.get("cpu", 0.0)),
                 limits=self.limits,
                 cpu_limit=self.cpu_limit,
+                oom=self.exit.get("oom") is True,
             )
         )
 

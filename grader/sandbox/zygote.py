@@ -81,8 +81,11 @@ class Zygote:
         self.buffer = b""
         self.pending_fds: list[int] = []
         self.fds_lost = False
-        #: live children: pid -> scratch directory to remove (no mount namespace) or None
-        self.children: dict[int, str | None] = {}
+        #: live children: pid -> (scratch directory to remove (no mount namespace) or None,
+        #: its cgroup or None)
+        self.children: dict[int, tuple[str | None, str | None]] = {}
+        #: per-hand-in cgroups (cgroup v2, where the machine allows), see cgroups.py
+        self.cgroups: Any = None
         self.root = os.geteuid() == 0
         self.features: dict[str, bool] = {}
         self.base: str | None = None
@@ -105,6 +108,10 @@ class Zygote:
                 c.prctl(c.PR_SET_CHILD_SUBREAPER, 1)
         if not (linux and self.root):
             return
+        self.cgroups, why = _load("cgroups").HandinCgroups.find()
+        f["cgroup"] = self.cgroups is not None
+        if why:
+            self.notes.append(f"no cgroup per hand-in: {why}")
         try:
             c.unshare(c.CLONE_NEWNS)
             c.mount(None, "/", None, c.MS_REC | c.MS_PRIVATE)
@@ -241,13 +248,17 @@ class Zygote:
     def exited(self, pid: int, status: int, usage: Any) -> None:
         if pid not in self.children:
             return  # an orphaned grandchild handed to us as subreaper
-        scratch = self.children.pop(pid)
+        scratch, cgroup = self.children.pop(pid)
         if not self.features["pid"]:
             self.kill_strays(pid)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+        oom = False
+        if cgroup:
+            oom = self.cgroups.oom_killed(cgroup)
+            self.cgroups.remove(cgroup)
         cpu = usage.ru_utime + usage.ru_stime
-        self.send({"event": "exited", "pid": pid, "status": status, "cpu": cpu})
+        self.send({"event": "exited", "pid": pid, "status": status, "cpu": cpu, "oom": oom})
 
     def kill(self, pid: int) -> None:
         if pid not in self.children:
@@ -289,6 +300,11 @@ class Zygote:
             scratch = tempfile.mkdtemp(prefix="grader-run-")
             if self.root:
                 os.chown(scratch, c.NOBODY, c.NOBODY)
+        cgroup = None
+        if self.cgroups is not None:
+            limits = msg.get("limits", {})
+            memory = int(limits.get("memory_mb", 2048)) << 20
+            cgroup = self.cgroups.create(memory, int(limits.get("max_processes", 64)))
         use_pidns = self.features["pid"]
         if use_pidns:
             c.unshare(c.CLONE_NEWPID)
@@ -300,12 +316,14 @@ class Zygote:
                 # otherwise try to join the dead namespace of this one)
                 c.setns(self.pidns_fd, c.CLONE_NEWPID)
         if pid == 0:
-            self.child_main(msg, fds, scratch)
-        self.children[pid] = scratch
+            self.child_main(msg, fds, scratch, cgroup)
+        self.children[pid] = (scratch, cgroup)
         return pid
 
     # -------------------------------------------------------------- in the child
-    def child_main(self, msg: dict[str, Any], fds: list[int], scratch: str | None) -> NoReturn:
+    def child_main(
+        self, msg: dict[str, Any], fds: list[int], scratch: str | None, cgroup: str | None
+    ) -> NoReturn:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         c = self.confine
@@ -319,6 +337,12 @@ class Zygote:
             source = _read_all(handin_fd, MAX_SOURCE_BYTES)
             limits = msg.get("limits", {})
             name = str(msg.get("name", "submission.py"))
+            if cgroup:
+                self.cgroups.join(cgroup)
+            # the kernel's OOM killer takes hand-ins first, never the grader before them
+            with contextlib.suppress(OSError):
+                with open("/proc/self/oom_score_adj", "w") as fh:
+                    fh.write("1000")
             scratch_mb = max(4, int(limits.get("max_file_mb", 16)) * 2)
             if self.features["mount"] and self.base:
                 module_path = c.enter_private_root(self.base, name, source, scratch_mb)
@@ -387,6 +411,8 @@ class Zygote:
     def close(self) -> None:
         for pid in list(self.children):
             self.kill(pid)
+        if self.cgroups is not None:
+            self.cgroups.close()
         if self.base:
             with contextlib.suppress(OSError):
                 self.confine.umount2(self.base, self.confine.MNT_DETACH)

@@ -1625,6 +1625,84 @@ EMPIRICAL_VS_DATA_GENERATING = "KERNEL SURFACE LOG\\n" + _SURFACE_LOG
 )
 
 
+threat(
+    name="memfd_eater",
+    doc="""Holds memory that RLIMIT_AS does not count, at import: it writes up to 2 GiB each
+into memfd files, SysV shared memory segments (attached, filled, detached: they outlive the
+mapping) and files under /dev/shm, 64 MiB at a time, and keeps them. How much it got is
+recorded in EMPIRICAL_VS_DATA_GENERATING ("OUTSIDE-LIMITS memfd N MB, ..."). All answers are
+correct: nothing is lost, but no route may hold 100 MB or more (memfd and SysV shared memory
+are refused; /dev/shm is the hand-in's own size-capped /tmp).""",
+    imports=["ctypes"],
+    prelude='''
+# ATTACK: hold memory outside the address-space limit; record how much.
+_HOARD = []
+_CHUNK = 64 << 20
+_CAP = 2048 << 20
+
+
+def _memfd():
+    fd = os.memfd_create("hoard")
+    _HOARD.append(fd)
+    block, held = b"\\x01" * _CHUNK, 0
+    while held < _CAP:
+        held += os.write(fd, block)
+    return held
+
+
+def _sysv():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    held = 0
+    while held < _CAP:
+        shmid = libc.shmget(0, _CHUNK, 0o1600)
+        if shmid < 0:
+            break
+        addr = libc.shmat(shmid, None, 0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            break
+        ctypes.memset(addr, 1, _CHUNK)
+        libc.shmdt(ctypes.c_void_p(addr))
+        held += _CHUNK
+    return held
+
+
+def _shm_files():
+    block, held, i = b"\\x01" * (1 << 20), 0, 0
+    while held < _CAP:
+        with open(f"/dev/shm/grader-hoard-{os.getpid()}-{i}", "wb") as fh:
+            for _ in range(16):
+                fh.write(block)
+                held += len(block)
+        i += 1
+    return held
+
+
+def _outside_limits():
+    out = []
+    for name, route in (("memfd", _memfd), ("sysv", _sysv), ("shm", _shm_files)):
+        try:
+            held = route()
+        except (OSError, MemoryError) as exc:
+            out.append(f"{name} refused ({type(exc).__name__})")
+            continue
+        out.append(f"{name} {held >> 20} MB")
+    return "OUTSIDE-LIMITS " + ", ".join(out)
+
+
+try:
+    _HOARD_LOG = _outside_limits()
+except BaseException as _exc:
+    _HOARD_LOG = f"hoarding failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "MEMORY LOG\\n" + _HOARD_LOG
+'''},
+    answers_must_not_match=[r"OUTSIDE-LIMITS.*\b\d{3,} MB"],
+    notes="Never run unsandboxed: it keeps up to 6 GiB.",
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
