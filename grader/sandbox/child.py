@@ -472,6 +472,7 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     started = time.perf_counter()
     name = probe["name"]
     warned: list[str] = []
+    before = _Usage()
     try:
         _alarm(float(probe.get("timeout", 2.0)))
         try:
@@ -511,6 +512,8 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
         if error["kind"] == "timeout":
             limit = float(probe.get("timeout", 2.0))
             error["message"] = timeout_message(limit, error.get("clock", "cpu"), WALL_FACTOR)
+            if error.get("clock") == "cpu":
+                error = before.memory_error(limit, error)
         return {
             "id": pid,
             "ok": False,
@@ -528,6 +531,49 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     if warned:
         reply["warnings"] = warned
     return reply
+
+
+class _Usage:
+    """This process's memory and CPU time when a probe started.
+
+    A probe that runs out of CPU time while taking memory as fast as it can has mostly
+    spent that time in the kernel, providing the pages (on a virtual machine, touching
+    memory the host has not yet backed costs a second or more of CPU time per GiB): it
+    would have hit the memory limit with a little more time, and is told so, instead of
+    being told it was slow."""
+
+    #: at least this much new memory (MB), and at least half the CPU time spent by the
+    #: system, makes a CPU timeout a memory problem
+    GROWTH_MB = 256
+
+    def __init__(self) -> None:
+        self.rss = _resident_mb()
+        self.times = os.times()
+
+    def memory_error(self, limit: float, error: dict[str, Any]) -> dict[str, Any]:
+        now, times = _resident_mb(), os.times()
+        if now is None or self.rss is None:
+            return error
+        system = times.system - self.times.system
+        cpu = system + times.user - self.times.user
+        if now - self.rss < self.GROWTH_MB or system < 0.5 * cpu:
+            return error
+        text = (
+            f"used too much memory: it held {now:.0f} MB (the limit is "
+            f"{_limit('memory_mb', 2048)} MB) and was still taking more when its {limit:g} s "
+            "of CPU time ran out"
+        )
+        return dict(error, kind="memory", message=text)
+
+
+def _resident_mb() -> float | None:
+    """Resident memory of this process in MB (None without /proc)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _call_with_errstate(obj: Any, args: list[Any]) -> Any:

@@ -171,3 +171,33 @@ def test_without_a_usable_cgroup_the_sandbox_says_why(tmp_path, own, controllers
 
     groups, reason = HandinCgroups.find(*fake_cgroupfs(tmp_path, own, controllers, delegated))
     assert groups is None and why in reason
+
+
+EATER = """
+_HOARD = []
+
+def eat():
+    while True:
+        _HOARD.append(bytearray(b"\\x01") * (64 << 20))
+
+def spin():
+    while True:
+        pass
+"""
+
+
+def test_a_time_limit_used_up_taking_memory_is_reported_as_memory(tmp_path):
+    """Taking (and touching) memory costs CPU time, much more on a virtual machine whose
+    host has not backed the pages yet: a hand-in eating memory may run out of CPU time
+    before it reaches the memory limit. Its feedback names the memory."""
+    path = tmp_path / "eater.py"
+    path.write_text(textwrap.dedent(EATER), encoding="utf-8")
+    limits = Limits(grace=0.5, memory_mb=4096, cpu_seconds=30)
+    with Sandbox(limits=limits) as sb:
+        report = sb.run(path, [Probe("e", "eat", timeout=0.6), Probe("s", "spin", timeout=0.3)])
+    err = report.outcomes["e"].error
+    assert err is not None and err.kind == "memory", err
+    assert err.message.startswith("used too much memory: it held "), err
+    assert "(the limit is 4096 MB) and was still taking more" in err.message, err
+    spin = report.outcomes["s"].error  # a plain endless loop is still a time-out
+    assert spin is not None and spin.kind == "timeout", spin
