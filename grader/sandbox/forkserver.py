@@ -28,8 +28,9 @@ ZYGOTE_REPLY_TIMEOUT = 10.0
 class ForkServer:
     """The parent's handle on one fork server process."""
 
-    def __init__(self) -> None:
+    def __init__(self, degrade: str | None = None) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        extra = [f"--degrade={degrade}"] if degrade else []
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -38,6 +39,7 @@ class ForkServer:
                 str(ZYGOTE_SCRIPT),
                 str(theirs.fileno()),
                 str(os.getpid()),
+                *extra,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

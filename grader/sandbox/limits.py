@@ -81,6 +81,32 @@ _MISSING_TEXT = {
 }
 
 
+#: what Landlock (file-system confinement without a mount namespace) makes of a missing part
+_WITH_LANDLOCK = {
+    "mount": (
+        "landlock",
+        "private file system view (Landlock instead: hand-ins read only the Python "
+        "installation and system directories, and write only their own scratch directory)",
+    ),
+    "network": (
+        "landlock_network",
+        "network isolation (Landlock blocks TCP only: UDP and Unix sockets still work)",
+    ),
+    "pid": (
+        "landlock_signals",
+        "process isolation (hand-ins can see other processes; Landlock keeps their signals "
+        "from them)",
+    ),
+}
+
+
+def _missing_text(feature: str, features: dict[str, bool]) -> str:
+    instead = _WITH_LANDLOCK.get(feature)
+    if instead is not None and features.get(instead[0]):
+        return instead[1]
+    return _MISSING_TEXT[feature]
+
+
 def _cgroup_sentence(features: dict[str, bool], notes: Sequence[str]) -> str:
     if features.get("cgroup"):
         return " Each hand-in's processes share one memory and process limit (a cgroup)."
@@ -105,7 +131,7 @@ class IsolationReport:
 
     @classmethod
     def from_features(cls, features: dict[str, bool], notes: Sequence[str] = ()) -> IsolationReport:
-        missing = tuple(_MISSING_TEXT[k] for k in _FEATURES if not features.get(k))
+        missing = tuple(_missing_text(k, features) for k in _FEATURES if not features.get(k))
         if not features.get("forkserver", True):
             missing += (_MISSING_TEXT["forkserver"],)
         strong = [k for k in ("user", "mount", "network", "pid") if features.get(k)]

@@ -17,9 +17,11 @@ import atexit
 import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from grader.sandbox.cputime import process_tree_cpu
 from grader.sandbox.forkserver import ForkServer
@@ -41,6 +43,33 @@ __all__ = [
 
 log = logging.getLogger("grader.sandbox")
 
+Degrade = Literal["partial", "minimal"]
+#: ``partial``: no namespaces, as in a container without CAP_SYS_ADMIN; ``minimal``: nor
+#: another user for hand-ins, as for a grader that is not root. For testing what a course's
+#: CI machine will do; the isolation summary says what is missing.
+DEGRADE_ENV = "GRADER_SANDBOX_DEGRADE"
+
+
+def _keep_out_of_this_process(degrade: Degrade | None) -> None:
+    """Where hand-ins may run as this process's user (not root, or ``minimal``), make it
+    non-dumpable: then no process of that user without CAP_SYS_PTRACE may read its memory
+    or environment (``/proc/PID/mem``, ``/proc/PID/environ``) or trace it."""
+    if not (sys.platform.startswith("linux") and (os.geteuid() != 0 or degrade == "minimal")):
+        return
+    from grader.sandbox.confine import PR_SET_DUMPABLE, prctl
+
+    with contextlib.suppress(OSError):
+        prctl(PR_SET_DUMPABLE, 0)
+
+
+def _degrade_from_env() -> Degrade | None:
+    value = os.environ.get(DEGRADE_ENV, "").strip().lower()
+    if value in ("partial", "minimal"):
+        return value  # type: ignore[return-value]
+    if value:
+        log.warning("%s=%s is neither 'partial' nor 'minimal': ignored", DEGRADE_ENV, value)
+    return None
+
 
 class Sandbox:
     """Runs hand-ins in confined children forked from a warm fork server.
@@ -51,16 +80,25 @@ class Sandbox:
     next run, so a short-lived creating thread costs a restart, not a wrong result.
     """
 
-    def __init__(self, *, limits: Limits | None = None, fork_server: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        fork_server: bool = True,
+        degrade: Degrade | None = None,
+    ) -> None:
         self.limits = limits or Limits()
+        #: run as if the machine allowed less (see :data:`DEGRADE_ENV`)
+        self.degrade = degrade or _degrade_from_env()
         self._fork_server = fork_server and os.name == "posix"
         self._lock = threading.Lock()
         self._zygote: ForkServer | None = None
         self._owner = os.getpid()
         self._isolation: IsolationReport | None = None
         self._restarts = 0
+        _keep_out_of_this_process(self.degrade)
         if self._fork_server:
-            self._zygote = ForkServer()
+            self._zygote = ForkServer(self.degrade)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -97,7 +135,7 @@ class Sandbox:
             if self._zygote is not None:
                 self._zygote.close()
                 self._restarts += 1
-            self._zygote = ForkServer()
+            self._zygote = ForkServer(self.degrade)
         try:
             self._zygote.wait_ready()
         except ForkServerDied:

@@ -74,7 +74,13 @@ def _read_all(fd: int, cap: int) -> bytes:
 
 
 class Zygote:
-    def __init__(self, ctl: socket.socket, confine: ModuleType, child: ModuleType) -> None:
+    def __init__(
+        self,
+        ctl: socket.socket,
+        confine: ModuleType,
+        child: ModuleType,
+        degrade: str | None = None,
+    ) -> None:
         self.ctl = ctl
         self.confine = confine
         self.child = child
@@ -86,8 +92,12 @@ class Zygote:
         self.children: dict[int, tuple[str | None, str | None]] = {}
         #: per-hand-in cgroups (cgroup v2, where the machine allows), see cgroups.py
         self.cgroups: Any = None
-        self.root = os.geteuid() == 0
+        #: "partial": no namespaces (as in a container without CAP_SYS_ADMIN); "minimal":
+        #: not even another user (as for a grader that is not root); None: all there is
+        self.degrade = degrade
+        self.root = os.geteuid() == 0 and degrade != "minimal"
         self.features: dict[str, bool] = {}
+        self.landlock_abi = 0
         self.base: str | None = None
         self.pidns_fd = -1
         self.notes: list[str] = []
@@ -106,12 +116,22 @@ class Zygote:
             with contextlib.suppress(OSError):
                 # orphans of a child (a daemonised grandchild) come back to us to be killed
                 c.prctl(c.PR_SET_CHILD_SUBREAPER, 1)
-        if not (linux and self.root):
-            return
-        self.cgroups, why = _load("cgroups").HandinCgroups.find()
-        f["cgroup"] = self.cgroups is not None
-        if why:
-            self.notes.append(f"no cgroup per hand-in: {why}")
+        if linux and self.root:
+            self.cgroups, why = _load("cgroups").HandinCgroups.find()
+            f["cgroup"] = self.cgroups is not None
+            if why:
+                self.notes.append(f"no cgroup per hand-in: {why}")
+        if linux and self.root and self.degrade is None:
+            self._namespaces()
+        if linux and not f["mount"]:
+            self.landlock_abi = self._landlock_works()
+            f["landlock"] = self.landlock_abi >= 1
+            f["landlock_network"] = self.landlock_abi >= 4
+            f["landlock_signals"] = self.landlock_abi >= 6
+
+    def _namespaces(self) -> None:
+        """A private file system view, an empty network and a pid namespace per child."""
+        c, f = self.confine, self.features
         try:
             c.unshare(c.CLONE_NEWNS)
             c.mount(None, "/", None, c.MS_REC | c.MS_PRIVATE)
@@ -140,6 +160,33 @@ class Zygote:
             f["pid"] = os.waitstatus_to_exitcode(status) == 0
         except OSError as exc:
             self.notes.append(f"pid namespace unavailable: {exc}")
+
+    def _landlock_works(self) -> int:
+        """Without a mount namespace: the Landlock ABI a child can confine itself with
+        (tried in a throwaway child), 0 if none."""
+        c = self.confine
+        try:
+            abi = c.landlock_abi()
+        except OSError:
+            abi = 0
+        if abi >= 1:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    c.no_new_privs()
+                    c.confine_files(self.readable_dirs(), [])
+                    os._exit(0)
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                return abi
+        self.notes.append("file-system confinement (Landlock) unavailable")
+        return 0
+
+    def readable_dirs(self) -> list[str]:
+        """What a hand-in confined by Landlock may read: the interpreter and the system."""
+        return self.confine.readable_dirs(os.path.dirname(_grader_package_dir()))
 
     def _filter_works(self) -> bool:
         """Whether a child can install the system-call filter (tried in a throwaway one)."""
@@ -369,6 +416,11 @@ class Zygote:
             if c.is_linux():
                 c.no_new_privs()
                 c.die_with_parent()  # cleared by the uid change above: set it again
+            if self.features.get("landlock"):
+                # no private file system view: read only the interpreter and the system,
+                # write only the scratch directory, no TCP, no signals out (ABI permitting)
+                assert scratch is not None
+                c.confine_files(self.readable_dirs(), [scratch])
             if self.features["syscalls"]:
                 # without a pid namespace, signals could reach the grader and this server
                 protected = () if self.features["pid"] else (os.getppid(), self.parent_pid)
@@ -451,22 +503,7 @@ def _hidden_dirs() -> list[str]:
 def _python_dirs() -> list[str]:
     """Directories the interpreter needs: its prefixes and the import path, minus the
     grader's own checkout (which may sit on sys.path when run from a source tree)."""
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    candidates.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
-    for entry in sys.path:
-        if entry and os.path.isdir(entry):
-            candidates.add(entry)
-        elif entry and os.path.isfile(entry):  # a zip on the path
-            candidates.add(os.path.dirname(entry))
-    checkout = os.path.dirname(_grader_package_dir())
-    installed = os.path.basename(checkout) in ("site-packages", "dist-packages")
-    out = []
-    for d in candidates:
-        real = os.path.realpath(d)
-        if not installed and (real == checkout or checkout.startswith(real.rstrip("/") + "/")):
-            continue
-        out.append(real)
-    return out
+    return _load("confine").interpreter_dirs(os.path.dirname(_grader_package_dir()))
 
 
 def _warm(child: Any) -> None:
@@ -506,7 +543,8 @@ def main() -> None:
     for mod in ("numpy", "sympy"):
         __import__(mod)
     _warm(child)
-    zygote = Zygote(ctl, confine, child)
+    degrade = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("--degrade=")), None)
+    zygote = Zygote(ctl, confine, child, degrade if degrade in ("partial", "minimal") else None)
     try:
         zygote.setup()
         zygote.serve_forever()

