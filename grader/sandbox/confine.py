@@ -394,10 +394,11 @@ def install_syscall_filter(protected: tuple[int, ...] = ()) -> None:
     _check(res, "prctl(PR_SET_SECCOMP)")
 
 
-def die_with_parent() -> None:
+def die_with_parent(sig: int | None = None) -> None:
+    """Get ``sig`` (SIGKILL by default) when the thread that started this process ends."""
     import signal
 
-    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL if sig is None else sig))
 
 
 def isdir_traversable(path: str) -> bool:

@@ -296,7 +296,7 @@ class FreshChild(ChildHandle):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(write_fd,),
-            env=clean_env(),
+            env=clean_env() | {"TMPDIR": self.workdir, "HOME": self.workdir},
             cwd=self.workdir,
             start_new_session=True,
         )
@@ -342,8 +342,10 @@ class FreshChild(ChildHandle):
 
 
 def clean_env() -> dict[str, str]:
-    """The environment of sandbox processes: nothing of the grader's (no tokens, no paths)."""
-    return {
+    """The environment of sandbox processes: nothing of the grader's (no tokens, no paths)
+    but where its temporary directories go."""
+    tmpdir = {"TMPDIR": os.environ["TMPDIR"]} if os.environ.get("TMPDIR") else {}
+    return tmpdir | {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",

@@ -373,6 +373,7 @@ class Zygote:
     ) -> NoReturn:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         c = self.confine
         serving = False
         answer_fd = fds[1]
@@ -528,14 +529,22 @@ def _warm(child: Any) -> None:
         pass
 
 
+def _leave(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(0)
+
+
 def main() -> None:
     ctl_fd, parent_pid = int(sys.argv[1]), int(sys.argv[2])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"  # before numpy: forking a process with BLAS threads deadlocks
     ctl = socket.socket(fileno=ctl_fd)
     confine = _load("confine")
+    # The grader may leave without tearing anything down (the CLI ends with os._exit):
+    # SIGTERM, not SIGKILL, so that close() still kills the children and removes the
+    # private root's mount point from the temporary directory.
+    signal.signal(signal.SIGTERM, _leave)
     if confine.is_linux():
-        confine.die_with_parent()
+        confine.die_with_parent(signal.SIGTERM)
     if os.getppid() != parent_pid:
         os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -548,9 +557,10 @@ def main() -> None:
     try:
         zygote.setup()
         zygote.serve_forever()
-    except (BrokenPipeError, ConnectionResetError):
+    except (BrokenPipeError, ConnectionResetError, SystemExit):
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut close() short
         zygote.close()
 
 

@@ -835,3 +835,30 @@ def test_zygote_gives_fds_to_the_spawn_that_carried_them():
         ours.close()
         theirs.close()
     assert seen == [("kill", 0), ("spawn", 3)]
+
+
+@needs_full
+def test_a_grader_that_ends_without_teardown_leaves_no_folder_in_tmp(tmp_path):
+    """The grader command ends with os._exit (no interpreter teardown): its fork server must
+    still remove the mount point of its private root from the temporary directory."""
+    script = (
+        "import os\n"
+        "from grader.sandbox import Sandbox\n"
+        "sb = Sandbox()\n"
+        "print(sb._zygote.wait_ready()['root'], sb._zygote.proc.pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    root, pid = done.stdout.split()
+    assert os.path.basename(root).startswith("grader-sandbox-root-")
+    deadline = time.monotonic() + 10
+    while (os.path.exists(root) or os.path.exists(f"/proc/{pid}")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(root), root
+    assert not os.path.exists(f"/proc/{pid}"), "the fork server is still running"
