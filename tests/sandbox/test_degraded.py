@@ -213,3 +213,32 @@ def test_a_hand_in_graded_without_namespaces_cannot_change_a_later_grade(tmp_pat
     correct = json.loads(next(runs[1].glob("*/result.json")).read_text("utf-8"))
     auto = [t for t in correct["tasks"] if t["id"] in EXPECTED["auto_graded"]]
     assert sum(t["score"] for t in auto) == 20, [(t["id"], t["feedback"]) for t in auto]
+
+
+@needs_landlock
+def test_without_a_network_namespace_tcp_is_still_refused(minimal, tmp_path):
+    import socket
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    path = tmp_path / "tcp.py"
+    path.write_text(
+        "import socket\n"
+        "def connect(port):\n"
+        "    try:\n"
+        "        socket.create_connection(('127.0.0.1', port), timeout=1).close()\n"
+        "        return 'connected'\n"
+        "    except OSError as exc:\n"
+        "        return 'failed: ' + type(exc).__name__\n",
+        encoding="utf-8",
+    )
+    try:
+        report = minimal.run(path, [Probe("c", "connect", args=(port,), timeout=3.0)])
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    finally:
+        server.close()
+    assert report.outcomes["c"].value == "failed: PermissionError", report.outcomes["c"]
