@@ -1,5 +1,5 @@
 """Holds memory that RLIMIT_AS does not count, at import: it writes up to 2 GiB each
-into memfd files, SysV shared memory segments (attached, filled, detached: they outlive the
+into memfd files (a new one whenever RLIMIT_FSIZE stops one), SysV shared memory segments (attached, filled, detached: they outlive the
 mapping) and files under /dev/shm, 64 MiB at a time, and keeps them. How much it got is
 recorded in EMPIRICAL_VS_DATA_GENERATING ("OUTSIDE-LIMITS memfd N MB, ..."). All answers are
 correct: nothing is lost, but no route may hold 100 MB or more (memfd and SysV shared memory
@@ -25,11 +25,16 @@ _CAP = 2048 << 20
 
 
 def _memfd():
-    fd = os.memfd_create("hoard")
-    _HOARD.append(fd)
-    block, held = b"\x01" * _CHUNK, 0
-    while held < _CAP:
-        held += os.write(fd, block)
+    block, held = b"\x01" * (1 << 20), 0
+    while held < _CAP:  # a new file whenever RLIMIT_FSIZE stops one
+        fd = os.memfd_create("hoard")
+        _HOARD.append(fd)
+        try:
+            while held < _CAP:
+                held += os.write(fd, block)
+        except OSError as exc:
+            if exc.errno != 27:  # EFBIG: take the next file
+                break
     return held
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -120,8 +121,10 @@ def test_hostile_hand_ins_lose_what_they_must_and_nothing_escapes(minimal, sheet
         allowed = {allowed} if isinstance(allowed, str) else set(allowed)
         assert tasks[task_id].status in allowed, (task_id, tasks[task_id].feedback)
     answers = json.dumps(result.to_json(), ensure_ascii=False)
-    for needle in spec.get("answers_must_not_contain") or []:
+    for needle in [*(spec.get("answers_must_not_contain") or []), *(spec.get("leaks") or [])]:
         assert needle not in answers, needle
+    for pattern in spec.get("answers_must_not_match") or []:
+        assert not re.search(pattern, answers), pattern
     for pattern in spec.get("must_not_exist") or []:
         where = pattern.format(
             submissions=subs, reports=tmp_path / "reports", home=Path.home(), repo=REPO

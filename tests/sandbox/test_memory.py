@@ -42,12 +42,18 @@ def _fill(write, limit_mb):
     return held >> 20
 
 def memfd(limit_mb):
-    try:
-        fd = os.memfd_create("hoard")
-    except OSError as exc:
-        return f"refused: {exc.strerror}"
-    _HELD.append(fd)
-    return _fill(lambda b: os.write(fd, b), limit_mb)
+    total = 0
+    while total < limit_mb:  # many files: RLIMIT_FSIZE holds each one alone
+        try:
+            fd = os.memfd_create("hoard")
+        except OSError as exc:
+            return total if total else f"refused: {exc.strerror}"
+        _HELD.append(fd)
+        held = _fill(lambda b: os.write(fd, b), limit_mb - total)
+        if not held:
+            break
+        total += held
+    return total
 
 def shm_file(limit_mb):
     try:
