@@ -110,11 +110,12 @@ class ForkServer:
             self.info = msg
         return self.info
 
-    def spawn(self, settings: dict[str, Any], handin_fd: int) -> tuple[int, int, int]:
-        """Fork a child; return its pid, the read end of its answer pipe and the write end
-        of its request pipe (probes go there only once it has imported the hand-in)."""
+    def spawn(self, settings: dict[str, Any], handin_fd: int) -> tuple[int, int, int, int]:
+        """Fork a child; return its pid, the read end of its answer pipe, the write end of
+        its request pipe (probes go there only once it has imported the hand-in) and that
+        pipe's size."""
         self.wait_ready()
-        req_read, req_write = request_pipe()
+        req_read, req_write, capacity = request_pipe()
         read_fd, write_fd = os.pipe()
         try:
             self._send(dict(settings, op="spawn", fds=3), [req_read, write_fd, handin_fd])
@@ -136,7 +137,7 @@ class ForkServer:
                 self.close()
                 raise ForkServerDied()
             if msg.get("event") == "spawned":
-                return int(msg["pid"]), read_fd, req_write
+                return int(msg["pid"]), read_fd, req_write, capacity
 
     def poll_exit(self, pid: int) -> dict[str, Any] | None:
         """Read pending control messages without waiting; the exit of ``pid`` if seen."""

@@ -186,7 +186,9 @@ class Sandbox:
             raise ForkServerDied()
         for attempt in (1, 2):
             try:
-                pid, fd, request_fd = zygote.spawn(dict(settings, name=path.name), handin_fd)
+                pid, fd, request_fd, capacity = zygote.spawn(
+                    dict(settings, name=path.name), handin_fd
+                )
                 break
             except OSError as exc:
                 # a spawn the fork server refused (say, it could not take the file
@@ -195,7 +197,8 @@ class Sandbox:
                     msg = f"the sandbox could not start the hand-in: {exc}"
                     raise SandboxFailure(msg) from exc
                 log.warning("sandbox spawn failed, retrying: %s", exc)
-        return ForkedChild(zygote, pid, fd, request_fd, limits, child_limits["cpu_seconds"])
+        cpu_limit = child_limits["cpu_seconds"]
+        return ForkedChild(zygote, pid, fd, request_fd, limits, cpu_limit, capacity)
 
     def _run(self, path: Path, probes: Sequence[Probe], limits: Limits) -> RunReport:
         return run_handin(self._start, path, probes, limits)

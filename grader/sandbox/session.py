@@ -1,11 +1,11 @@
 """One hand-in's run: the conversation with each child, and the restart policy.
 
 A child is sent nothing but its settings until it has imported the hand-in. Then it is
-asked one probe at a time, each sent only once the answer to the one before has arrived:
-first every visible probe, then every hidden one (whatever order the caller gave). Before
-the first hidden probe is sent, the child reports what the hand-in has printed so far, and
-that is all of its output the run reports: nothing the hand-in learns from a hidden probe
-can reach a visible answer, an error message or the captured output.
+asked every visible probe, then every hidden one (whatever order the caller gave): no
+hidden probe is sent before every visible one has been answered. Before the first hidden
+probe is sent, the child reports what the hand-in has printed so far, and that is all of
+its output the run reports: nothing the hand-in learns from a hidden probe can reach a
+visible answer, an error message or the captured output.
 
 When a probe hangs or the child dies, that probe alone gets the error and a fresh child
 answers the probes after it, until the hand-in's restarts, CPU seconds or total time are
@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,10 +192,10 @@ class _Run:
 class _Conversation:
     """The grader's side of one child's protocol (``grader.sandbox.child``).
 
-    Every request is answered by exactly one message, checked against what was asked: an
-    answer must carry the random id of the probe just sent, so a hand-in that writes
-    forged lines to its answer channel can at most answer (or fail) the probe it is being
-    asked, which it could do by returning a value anyway.
+    Every request is answered by exactly one message, checked against what was asked, in
+    order: an answer must carry the random id of the oldest probe not yet answered, so a
+    hand-in that writes forged lines to its answer channel can at most answer (or fail)
+    probes it has been sent, which it could do by returning values anyway.
     """
 
     def __init__(self, child: ChildHandle, run: _Run) -> None:
@@ -203,6 +204,10 @@ class _Conversation:
         self.limits = run.limits
         #: the child's CPU seconds when it last reported them (after the import, an answer)
         self.cpu_base: float | None = None
+        #: when the child last replied: it starts on the next probe from then
+        self.last_reply = time.monotonic()
+        #: the probe being waited for (an error that stops the child is its)
+        self.current: Probe | None = None
 
     def run(self) -> ProbeError | None:
         """The import error, or None once the child has answered every pending probe."""
@@ -210,32 +215,77 @@ class _Conversation:
         if msg.get("event") == "import_error":
             self.run_.output.update(msg)
             return _import_error(msg, self.limits)
-        current: Probe | None = None
         try:
             if msg.get("event") == "sandbox_error":
                 raise _SandboxFailureStop(str(msg.get("message", ""))[:500])
             self.cpu_base = reported_cpu(msg)
-            for probe in list(self.run_.pending):
-                if probe.id in self.run_.outcomes:
-                    continue
-                if probe.hidden and not self.run_.output.frozen:
-                    self.run_.output.update(self._ask({"op": "output"}, "output"))
-                    self.run_.output.frozen = True
-                current = probe
-                self._answer(probe)
-                current = None
+            self.last_reply = time.monotonic()
+            todo = [p for p in self.run_.pending if p.id not in self.run_.outcomes]
+            self._answer_all([p for p in todo if not p.hidden])
+            hidden = [p for p in todo if p.hidden]
+            if hidden and not self.run_.output.frozen:
+                self.run_.output.update(self._ask({"op": "output"}, "output"))
+                self.run_.output.frozen = True
+            self._answer_all(hidden)
             self.run_.output.update(self._ask({"op": "done"}, "done"))
             return None
         except ChildDied as died:
-            raise _Stop(current, died.error) from None
+            raise _Stop(self.current, died.error) from None
         except ForkServerDied:
             err = ProbeError("sandbox", "the sandbox's fork server stopped during this probe")
-            raise _Stop(current, err) from None
+            raise _Stop(self.current, err) from None
         except _SandboxFailureStop as exc:
             err = ProbeError("sandbox", f"the sandbox could not start the hand-in: {exc}")
-            raise _Stop(current, err, fatal=True) from None
+            raise _Stop(self.current, err, fatal=True) from None
         except (ProtocolError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise _Stop(current, ProbeError("bad_value", f"unreadable answer: {exc}")) from None
+            err = ProbeError("bad_value", f"unreadable answer: {exc}")
+            raise _Stop(self.current, err) from None
+
+    def _answer_all(self, probes: Sequence[Probe]) -> None:
+        """Have the child answer ``probes`` in order. Several are sent ahead, as many as the
+        request pipe holds (a round trip per probe would cost more than most answers);
+        each answer must carry the random id of the oldest one not yet answered."""
+        window = self.child.request_capacity // 2
+        in_flight: deque[tuple[Probe, str, int, float]] = deque()
+        queued = 0
+        for probe in probes:
+            wire_id = secrets.token_hex(8)  # new for every probe sent: nothing to forge ahead
+            data = {"op": "probe", "probe": dict(probe.to_json(), id=wire_id)}
+            size = len(json.dumps(data))
+            while in_flight and queued + size > window:
+                queued -= self._receive(*in_flight.popleft())
+            self.current = probe
+            sent = time.monotonic()
+            if not self.child.send(data, self._wall_cap(probe.timeout, sent)):
+                raise _Stop(probe, self._timeout(probe, self._clock()))
+            in_flight.append((probe, wire_id, size, sent))
+            queued += size
+        while in_flight:
+            queued -= self._receive(*in_flight.popleft())
+
+    def _receive(self, probe: Probe, wire_id: str, size: int, sent: float) -> int:
+        """The answer to ``probe``, timed from when the child could start on it."""
+        self.current = probe
+        started = max(sent, self.last_reply)
+        msg, clock = await_message(
+            self.child, probe.timeout, started, self.cpu_base, self.limits, self.run_.hard_deadline
+        )
+        if msg is None:
+            raise _Stop(probe, self._timeout(probe, clock))
+        if msg.get("id") != wire_id or "event" in msg:
+            raise ProtocolError("answer for a probe that was not asked")
+        self.cpu_base, self.last_reply = reported_cpu(msg), time.monotonic()
+        outcome = decode_outcome(msg)
+        self.run_.outcomes[probe.id] = dataclasses.replace(outcome, probe_id=probe.id)
+        self.current = None
+        return size
+
+    def _wall_cap(self, limit: float, started: float) -> float:
+        cap = started + self.limits.wall_factor * limit + self.limits.grace
+        return min(cap, self.run_.hard_deadline)
+
+    def _clock(self) -> str:
+        return "wall" if time.monotonic() < self.run_.hard_deadline else "total"
 
     def _imported(self) -> dict[str, Any]:
         """The child's first message: imported, import_error or sandbox_error."""
@@ -268,36 +318,25 @@ class _Conversation:
             raise _Stop(None, None, import_error=_WROTE_AT_IMPORT)
         return msg
 
-    def _answer(self, probe: Probe) -> None:
-        wire_id = secrets.token_hex(8)  # new for every probe sent: nothing to forge ahead
-        message = {"op": "probe", "probe": dict(probe.to_json(), id=wire_id)}
-        msg = self._ask(message, None, probe)
-        if msg.get("id") != wire_id or "event" in msg:
-            raise ProtocolError("answer for a probe that was not asked")
-        outcome = decode_outcome(msg)
-        self.run_.outcomes[probe.id] = dataclasses.replace(outcome, probe_id=probe.id)
-
-    def _ask(
-        self, message: dict[str, Any], event: str | None, probe: Probe | None = None
-    ) -> dict[str, Any]:
-        """Send one request and wait for its reply: an ``event`` message, or (``event``
-        None) the answer to ``probe``, within the probe's time limit."""
-        limit = probe.timeout if probe is not None else _BETWEEN_PROBES
+    def _ask(self, message: dict[str, Any], event: str) -> dict[str, Any]:
+        """Send one request and wait for its ``event`` reply (between probes: the child
+        may take ``_BETWEEN_PROBES`` CPU seconds)."""
         started = time.monotonic()
-        wall_cap = min(
-            started + self.limits.wall_factor * limit + self.limits.grace, self.run_.hard_deadline
+        if not self.child.send(message, self._wall_cap(_BETWEEN_PROBES, started)):
+            raise _Stop(None, self._timeout(None, self._clock()))
+        msg, clock = await_message(
+            self.child,
+            _BETWEEN_PROBES,
+            started,
+            self.cpu_base,
+            self.limits,
+            self.run_.hard_deadline,
         )
-        if not self.child.send(message, wall_cap):
-            msg, clock = None, "wall" if time.monotonic() < self.run_.hard_deadline else "total"
-        else:
-            msg, clock = await_message(
-                self.child, limit, started, self.cpu_base, self.limits, self.run_.hard_deadline
-            )
         if msg is None:
-            raise _Stop(probe, self._timeout(probe, clock))
-        if event is not None and msg.get("event") != event:
+            raise _Stop(None, self._timeout(None, clock))
+        if msg.get("event") != event:
             raise ProtocolError(f"expected the {event} event")
-        self.cpu_base = reported_cpu(msg)
+        self.cpu_base, self.last_reply = reported_cpu(msg), time.monotonic()
         return msg
 
     def _timeout(self, probe: Probe | None, clock: str) -> ProbeError:

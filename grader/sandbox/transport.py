@@ -103,15 +103,22 @@ _F_SETPIPE_SZ = 1031
 _REQUEST_PIPE_BYTES = 1 << 20
 
 
-def request_pipe() -> tuple[int, int]:
-    """A pipe for the grader's requests to a child: (read end for the child, write end)."""
+_F_GETPIPE_SZ = 1032
+
+
+def request_pipe() -> tuple[int, int, int]:
+    """A pipe for the grader's requests to a child: (read end for the child, write end,
+    how many bytes it holds)."""
     read_fd, write_fd = os.pipe()
+    capacity = 4096  # what POSIX promises
     with contextlib.suppress(OSError, AttributeError):
         import fcntl
 
-        fcntl.fcntl(write_fd, _F_SETPIPE_SZ, _REQUEST_PIPE_BYTES)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(write_fd, _F_SETPIPE_SZ, _REQUEST_PIPE_BYTES)
+        capacity = fcntl.fcntl(write_fd, _F_GETPIPE_SZ)
     os.set_blocking(write_fd, False)
-    return read_fd, write_fd
+    return read_fd, write_fd, capacity
 
 
 class ChildHandle:
@@ -119,8 +126,9 @@ class ChildHandle:
     deadline."""
 
     fd: int
-    #: the write end of the child's request channel (-1 once closed)
+    #: the write end of the child's request channel (-1 once closed), and its size in bytes
     request_fd: int = -1
+    request_capacity: int = 4096
     selector: selectors.BaseSelector
     buffer: bytes
 
@@ -186,8 +194,10 @@ class ForkedChild(ChildHandle):
         request_fd: int,
         limits: Limits,
         cpu_limit: int,
+        request_capacity: int = 4096,
     ) -> None:
         self.zygote = zygote
+        self.request_capacity = request_capacity
         self.pid = pid
         self.fd = fd
         self.request_fd = request_fd
@@ -287,7 +297,7 @@ class FreshChild(ChildHandle):
         target = Path(self.workdir) / path.name
         target.write_bytes(path.read_bytes())
         request = dict(request, module_path=str(target))
-        child_read, self.request_fd = request_pipe()
+        child_read, self.request_fd, self.request_capacity = request_pipe()
         # -I and the script's path: nothing is imported from the working directory, where
         # the hand-in lies (one named json.py must not stand in for the json module)
         self.proc = subprocess.Popen(
