@@ -15,6 +15,16 @@ backward pass. The results depend only on their inputs, so they are kept here:
 * **Where**: ``$GRADER_CACHE_DIR``, else ``$XDG_CACHE_HOME/grader``, else
   ``~/.cache/grader``; one file per key, written atomically (temporary file +
   ``os.replace``). ``GRADER_NO_CACHE=1`` turns the disk cache off.
+* **Authenticated**: every entry carries an HMAC-SHA256 of its content under a random key
+  kept in ``<cache dir>/key`` (mode 600, owned by the grader's user; the cache is not
+  used if it is anything else). An entry whose MAC does not match is recomputed, so a
+  process that can write the cache directory but not read the key (a hand-in running as
+  `nobody`, another user) cannot change a reference answer.
+* **Off while hand-ins could write it**: where hand-ins run as the grader's own user
+  without Landlock to keep them out of its files (a grader that is not root, on a kernel
+  without Landlock, or ``GRADER_SANDBOX_DEGRADE=minimal`` there), they could read the key
+  and rewrite entries, so the disk cache is neither read nor written
+  (:func:`disk_trusted`); see ``docs/security.md``.
 * **Never fatal**: an unreadable, corrupt or foreign entry, or a cache directory
   that cannot be written, means computing instead (said once at debug level).
 
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -38,14 +49,23 @@ from typing import Any, TypeVar
 
 import sympy
 
-__all__ = ["cache_dir", "cached", "clear_memory", "enabled", "read_srepr", "stats"]
+__all__ = [
+    "cache_dir",
+    "cached",
+    "clear_memory",
+    "disk_trusted",
+    "enabled",
+    "read_srepr",
+    "stats",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 #: bump when the stored layout changes
-FORMAT = 1
+FORMAT = 2
+KEY_FILE = "key"
 
 _memory: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -63,6 +83,32 @@ def enabled() -> bool:
     return os.environ.get("GRADER_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
 
 
+def disk_trusted() -> bool:
+    """Whether no hand-in graded by this user can have written the cache directory.
+
+    Hand-ins run as `nobody` when the grader is root, and under Landlock (read-only
+    system, writes only to their scratch directory) where the kernel has it. Without
+    either they run as this very user with its files open to them."""
+    if not hasattr(os, "geteuid"):
+        return False
+    degrade = os.environ.get("GRADER_SANDBOX_DEGRADE", "").strip().lower()
+    if os.geteuid() == 0 and degrade != "minimal":
+        return True
+    return _landlock_available()
+
+
+@cache
+def _landlock_available() -> bool:
+    from grader.sandbox import confine
+
+    if not confine.is_linux():
+        return False
+    try:
+        return bool(confine.landlock_abi() >= 1)
+    except OSError:
+        return False
+
+
 def cache_dir() -> Path:
     explicit = os.environ.get("GRADER_CACHE_DIR")
     if explicit:
@@ -74,9 +120,10 @@ def cache_dir() -> Path:
 
 
 def clear_memory() -> None:
-    """Forget the in-process memo (tests)."""
+    """Forget the in-process memo and the keys read (tests)."""
     with _lock:
         _memory.clear()
+    _secret.cache_clear()
 
 
 def _warn_once(what: str, exc: BaseException) -> None:
@@ -129,7 +176,7 @@ def cached(
         if key in _memory:
             stats["memory"] += 1
             return _memory[key]  # type: ignore[no-any-return]
-    use_disk = enabled()
+    use_disk = enabled() and disk_trusted()
     if use_disk:
         found = _read(key, kind)
         if found is not _MISSING:
@@ -171,6 +218,9 @@ def _read(key: str, kind: str) -> Any:
             and entry.get("kind") == kind
         ):
             raise CacheFormatError("not this entry")
+        mac = _mac(key, kind, entry["value"])
+        if mac is None or not hmac.compare_digest(str(entry.get("mac", "")), mac):
+            raise CacheFormatError("the entry's MAC does not match")
         return _decode(entry["value"])
     except Exception as exc:  # noqa: BLE001 - a corrupt entry of any kind is recomputed
         _warn_once(f"ignoring corrupt entry {path}", exc)
@@ -182,7 +232,11 @@ def _write(key: str, kind: str, value: Any) -> None:
         encoded = _encode(value)
         if not _same(_decode(encoded), value):
             raise CacheFormatError("the value does not read back equal")
-        text = json.dumps({"format": FORMAT, "key": key, "kind": kind, "value": encoded})
+        mac = _mac(key, kind, encoded)
+        if mac is None:
+            return
+        entry = {"format": FORMAT, "key": key, "kind": kind, "value": encoded, "mac": mac}
+        text = json.dumps(entry)
     except Exception as exc:  # noqa: BLE001 - not storable: fine, it is recomputed next time
         _warn_once(f"not caching a {kind} result", exc)
         return
@@ -204,6 +258,44 @@ def _write(key: str, kind: str, value: Any) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# ------------------------------------------------------------------ authentication
+def _mac(key: str, kind: str, encoded: Any) -> str | None:
+    """HMAC-SHA256 of an entry under this cache directory's key (None: no usable key)."""
+    secret = _secret(str(cache_dir()))
+    if secret is None:
+        return None
+    body = json.dumps([FORMAT, key, kind, encoded], sort_keys=True, separators=(",", ":"))
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _secret(directory: str) -> bytes | None:
+    """The key of the cache in ``directory``, made on first use. None (with a note at
+    debug level) when it cannot be made, or is not this user's alone."""
+    path = Path(directory) / KEY_FILE
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(os.urandom(32).hex())
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd) as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_mode & 0o077 or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+                raise PermissionError(f"{path} is readable by others or not ours")
+            secret = bytes.fromhex(fh.read().strip())
+        if len(secret) < 32:
+            raise ValueError(f"{path} is too short")
+        return secret
+    except (OSError, ValueError) as exc:
+        _warn_once(f"no usable key in {directory}", exc)
+        return None
 
 
 # ------------------------------------------------------------ encoding values

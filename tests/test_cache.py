@@ -198,3 +198,61 @@ def test_read_srepr_round_trips() -> None:
         sympy.Tuple(sympy.Rational(-3, 7), sympy.E),
     ]:
         assert cache.read_srepr(sympy.srepr(expr)) == expr
+
+
+# ------------------------------------------------------------------ who may change an entry
+def _rewrite_values(where: Path) -> int:
+    """What a process that can write the cache directory, but not read its key, can do:
+    give every cached sympy object a wrong, well-formed value."""
+
+    def wrong(value):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict) and "$sympy" in value:
+            return {"$sympy": "Integer(7)"}
+        if isinstance(value, dict):
+            return {k: wrong(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wrong(v) for v in value]
+        return value
+
+    n = 0
+    for path in _entries(where):
+        entry = json.loads(path.read_text())
+        entry["value"] = wrong(entry["value"])
+        path.write_text(json.dumps(entry))
+        n += 1
+    return n
+
+
+def test_an_entry_rewritten_without_the_key_is_recomputed(
+    cache_dir: Path, calls: dict[str, int]
+) -> None:
+    expected = _answers(load_sheet(SHEET6))
+    assert _rewrite_values(cache_dir) > 0
+    cache.clear_memory()
+    assert _answers(load_sheet(SHEET6)) == expected
+    assert calls == {"mle": 2 * len(FAMILIES), "taylor": 2}
+
+
+def test_the_key_is_the_grader_users_alone(cache_dir: Path, calls: dict[str, int]) -> None:
+    load_sheet(SHEET6)
+    key = cache_dir / cache.KEY_FILE
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.chmod(0o644)  # readable by anyone: not a secret any more, so not trusted
+    cache.clear_memory()
+    load_sheet(SHEET6)
+    assert calls == {"mle": 2 * len(FAMILIES), "taylor": 2}
+
+
+def test_the_disk_cache_is_off_where_hand_ins_could_write_it(
+    cache_dir: Path, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not root and no Landlock: hand-ins run as this user with its files open to them."""
+    monkeypatch.setattr(cache.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(cache, "_landlock_available", lambda: False)
+    load_sheet(SHEET6)
+    cache.clear_memory()
+    load_sheet(SHEET6)
+    assert calls == {"mle": 2 * len(FAMILIES), "taylor": 2}
+    assert not _entries(cache_dir)
+    monkeypatch.setattr(cache, "_landlock_available", lambda: True)
+    assert cache.disk_trusted()

@@ -79,6 +79,7 @@ class Check(ABC, Generic[SpecT]):
             op=op,  # type: ignore[arg-type]
             args=tuple(args),
             timeout=self.spec.timeout,
+            hidden=self.spec.hidden,
         )
 
     def result(

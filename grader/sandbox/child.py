@@ -7,16 +7,23 @@ the parent on a dedicated file descriptor. Whatever the student's code does
 here (patch sympy, lie in ``__eq__``) can only change the answers it gives,
 which the parent judges in its own process.
 
-Messages, one JSON object a line:
+The grader asks, one JSON object a line on the request channel, only once the hand-in has
+been imported (so code run at import finds no probe to read, and hidden probes come last):
+
+- ``{"op": "probe", "probe": {"id", "name", "op", "args", "timeout"}}``: answer this probe;
+- ``{"op": "output"}``: report what the hand-in has printed so far;
+- ``{"op": "done"}`` (or the end of the channel): finish.
+
+The child answers, one JSON object a line on the answer channel:
 
 - ``{"event": "imported", "seconds": s, "cpu": s}`` or
   ``{"event": "import_error", "error": {...}}`` after importing the hand-in;
-- ``{"event": "start", "id": probe_id, "cpu": s}`` before each probe, so the parent
-  knows which probe a hang or crash belongs to (``cpu``: this process's CPU seconds so
-  far, its reaped children's included; the parent measures the probe's CPU use from it);
 - ``{"id": ..., "ok": true, "value": ..., "seconds": s, "cpu": s}`` or
-  ``{"id": ..., "ok": false, "error": {"kind", "message", "line", "exception"}, "cpu": s}``;
-- ``{"event": "done"}`` at the end.
+  ``{"id": ..., "ok": false, "error": {"kind", "message", "line", "exception"}, "cpu": s}``
+  for each probe (``cpu``: this process's CPU seconds so far, its reaped children's
+  included; the parent measures the next probe's CPU use from it);
+- ``{"event": "output", "output": text, "cpu": s}`` when asked;
+- ``{"event": "done", "output": text}`` at the end.
 """
 
 from __future__ import annotations
@@ -27,12 +34,13 @@ import io
 import json
 import math
 import os
+import select
 import signal
 import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -464,6 +472,7 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     started = time.perf_counter()
     name = probe["name"]
     warned: list[str] = []
+    before = _Usage()
     try:
         _alarm(float(probe.get("timeout", 2.0)))
         try:
@@ -503,6 +512,8 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
         if error["kind"] == "timeout":
             limit = float(probe.get("timeout", 2.0))
             error["message"] = timeout_message(limit, error.get("clock", "cpu"), WALL_FACTOR)
+            if error.get("clock") == "cpu":
+                error = before.memory_error(limit, error)
         return {
             "id": pid,
             "ok": False,
@@ -522,6 +533,49 @@ def answer(module: Any, probe: dict[str, Any], path: str) -> dict[str, Any]:
     return reply
 
 
+class _Usage:
+    """This process's memory and CPU time when a probe started.
+
+    A probe that runs out of CPU time while taking memory as fast as it can has mostly
+    spent that time in the kernel, providing the pages (on a virtual machine, touching
+    memory the host has not yet backed costs a second or more of CPU time per GiB): it
+    would have hit the memory limit with a little more time, and is told so, instead of
+    being told it was slow."""
+
+    #: at least this much new memory (MB), and at least half the CPU time spent by the
+    #: system, makes a CPU timeout a memory problem
+    GROWTH_MB = 256
+
+    def __init__(self) -> None:
+        self.rss = _resident_mb()
+        self.times = os.times()
+
+    def memory_error(self, limit: float, error: dict[str, Any]) -> dict[str, Any]:
+        now, times = _resident_mb(), os.times()
+        if now is None or self.rss is None:
+            return error
+        system = times.system - self.times.system
+        cpu = system + times.user - self.times.user
+        if now - self.rss < self.GROWTH_MB or system < 0.5 * cpu:
+            return error
+        text = (
+            f"used too much memory: it held {now:.0f} MB (the limit is "
+            f"{_limit('memory_mb', 2048)} MB) and was still taking more when its {limit:g} s "
+            "of CPU time ran out"
+        )
+        return dict(error, kind="memory", message=text)
+
+
+def _resident_mb() -> float | None:
+    """Resident memory of this process in MB (None without /proc)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _call_with_errstate(obj: Any, args: list[Any]) -> Any:
     np = sys.modules.get("numpy")
     if np is None:
@@ -530,13 +584,37 @@ def _call_with_errstate(obj: Any, args: list[Any]) -> Any:
         return obj(*args)
 
 
-def _read_fd(fd: int) -> bytes:
-    chunks = []
-    os.lseek(fd, 0, os.SEEK_SET)
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks)
+class Requests:
+    """The grader's requests, one JSON object a line, read as they come.
+
+    Waits with ``poll`` and reads whatever is there, so that a hand-in that made the
+    descriptor non-blocking (or reads from it itself) cannot make the child give up."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def readline(self) -> bytes:
+        while b"\n" not in self.buffer:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            poller.poll()
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line + b"\n"
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while line := self.readline():
+            message = json.loads(line)
+            if isinstance(message, dict):
+                yield message
 
 
 def hang_key(name: str, args: Any) -> str:
@@ -549,8 +627,8 @@ def hang_key(name: str, args: Any) -> str:
     return f"{name}/{'symbolic' if symbolic else 'numeric'}"
 
 
-def serve(request: dict[str, Any], channel: Channel) -> None:
-    """Import the hand-in named in ``request`` and answer its probes."""
+def serve(request: dict[str, Any], channel: Channel, requests: Requests) -> None:
+    """Import the hand-in named in ``request``, then answer what ``requests`` asks."""
     path = os.path.abspath(request["module_path"])
     global WALL_FACTOR
     LIMITS.clear()
@@ -576,53 +654,81 @@ def serve(request: dict[str, Any], channel: Channel) -> None:
         channel.send({"event": "import_error", "error": err, "output": captured.text()})
         return
     channel.send({"event": "imported", "seconds": time.perf_counter() - started, "cpu": cpu_now()})
-    probes = request.get("probes")
-    if probes is None:
-        # Read only now, after the import: code run at import time finds no probe list in
-        # this process's memory to forge answers for (ids are random per run, too).
-        probes = json.loads(_read_fd(int(request["probes_fd"])))
     #: function name -> the timeout error it got: a function that hung once is not asked
     #: again (its other probes get the same verdict at once; the parent does the same when
     #: it had to kill the child)
     hung: dict[str, dict[str, Any]] = {}
-    for probe in probes:
-        channel.send({"event": "start", "id": probe["id"], "cpu": cpu_now()})
-        key = hang_key(str(probe.get("name")), probe.get("args", []))
-        if key in hung:
-            reply = {"id": probe["id"], "ok": False, "error": hung[key], "seconds": 0.0}
-            channel.send(dict(reply, cpu=cpu_now()))
-            continue
-        reply = answer(module, probe, path)
-        error = reply.get("error")
-        if isinstance(error, dict) and error.get("kind") == "timeout":
-            hung[key] = error
-        channel.send(reply)
+    for message in requests:
+        op = message.get("op")
+        if op == "probe" and isinstance(message.get("probe"), dict):
+            channel.send(_answer_once(module, message["probe"], path, hung))
+        elif op == "output":
+            channel.send({"event": "output", "output": captured.text(), "cpu": cpu_now()})
+        elif op == "done":
+            break
     channel.send(
         {"event": "done", "output": captured.text()[:MAX_OUTPUT_CHARS], "dropped": captured.dropped}
     )
 
 
+def _answer_once(
+    module: Any, probe: dict[str, Any], path: str, hung: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    key = hang_key(str(probe.get("name")), probe.get("args", []))
+    if key in hung:
+        return {
+            "id": probe["id"],
+            "ok": False,
+            "error": hung[key],
+            "seconds": 0.0,
+            "cpu": cpu_now(),
+        }
+    reply = answer(module, probe, path)
+    error = reply.get("error")
+    if isinstance(error, dict) and error.get("kind") == "timeout":
+        hung[key] = error
+    return reply
+
+
 def main() -> None:
-    """Entry point of a fresh child: request on stdin, answers on fd given as argv[1]."""
-    fd = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    request = json.loads(sys.stdin.buffer.read())
-    channel = Channel(fd)
-    # Keep student prints off the protocol channel at the file-descriptor level too.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    if fd != 1:
-        os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    """Entry point of a fresh child (no fork server):
+    ``python -I -B .../child.py ANSWER_FD``, the request as the first line on stdin and the
+    grader's requests after it.
+
+    ``-I`` and the path (not ``-m grader.sandbox.child``): nothing is imported from the
+    working directory, so a hand-in named ``json.py`` or ``numpy.py`` is never imported
+    under that name. Limits and the system-call filter come before anything else is
+    imported; the hand-in itself only after that.
+    """
+    fd = int(sys.argv[1])
+    requests_fd = os.dup(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        if target != fd:
+            os.dup2(devnull, target)  # student prints stay off the protocol channels
+    requests = Requests(requests_fd)
+    request = json.loads(requests.readline())
+    confine = _load_sibling("confine")
+    confine.confine_fresh_child(request)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     for mod in request.get("preload", ["numpy", "sympy"]):
         __import__(mod)
-    if request.get("limits"):
-        # fresh-interpreter fallback (no fork server): limits only, no namespaces
-        from grader.sandbox import confine
-
-        confine.set_rlimits(request["limits"])
-        if hasattr(signal, "SIGXFSZ"):
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    serve(request, channel)
+    serve(request, Channel(fd), requests)
     os._exit(0)
+
+
+def _load_sibling(name: str) -> Any:
+    """A file next to this one, as a module of its own (not through the grader package)."""
+    spec = importlib.util.spec_from_file_location(
+        f"_grader_sandbox_{name}",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"),
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

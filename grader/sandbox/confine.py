@@ -340,10 +340,6 @@ def no_new_privs() -> None:
 # ------------------------------------------------------------------ seccomp
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
-_AUDIT_ARCH_X86_64 = 0xC000003E
-_AUDIT_ARCH_AARCH64 = 0xC00000B7
-#: listen(2) per architecture (x86_64 also through the x32 ABI)
-_LISTEN_NR = {_AUDIT_ARCH_X86_64: (50, 0x40000000 + 50), _AUDIT_ARCH_AARCH64: (201,)}
 
 
 class _SockFilter(ctypes.Structure):
@@ -359,26 +355,33 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def deny_listen() -> None:
-    """Make listen(2) fail with EPERM (a seccomp filter; needs ``no_new_privs`` first).
+def _sibling(name: str) -> Any:
+    """A file next to this one, loaded as a module of its own (never through ``grader``)."""
+    import importlib.util
 
-    The network namespace already stops every connection in or out, but bind() to
-    0.0.0.0 and listen() still succeed in it; a hand-in has no reason to serve anything.
-    Other system calls, and unknown architectures, are left alone. Raises OSError where
-    the kernel has no seccomp.
-    """
-    ld_w_abs, jeq_k, ret_k = 0x20, 0x15, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ERRNO | EPERM
-    prog: list[tuple[int, int, int, int]] = []
-    for arch, numbers in _LISTEN_NR.items():
-        # if arch matches: load nr, compare with each number; else skip this block
-        block = [(ld_w_abs, 0, 0, 0)]
-        for i, nr in enumerate(numbers):
-            left = len(numbers) - i - 1  # comparisons after this one
-            block.append((jeq_k, left + 1, 0, nr))  # -> deny (after "allow")
-        block += [(ret_k, 0, 0, allow), (ret_k, 0, 0, deny)]
-        prog += [(ld_w_abs, 0, 0, 4), (jeq_k, 0, len(block), arch), *block]
-    prog.append((ret_k, 0, 0, allow))
+    key = f"_grader_sandbox_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(key, os.path.join(here, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+#: loaded now, while its file is visible: a child calls install_syscall_filter after it
+#: has entered its private root, where the grader's files are not
+_syscalls = _sibling("syscalls")
+
+
+def install_syscall_filter(protected: tuple[int, ...] = ()) -> None:
+    """Allow only the system calls of ``grader/sandbox/syscalls.py`` from now on, in this
+    process and all it starts (needs ``no_new_privs`` first). ``protected``: pids no signal
+    may reach. Raises OSError where the kernel has no seccomp, KeyError on an
+    architecture without a table."""
+    prog = _syscalls.program(protected=protected)
     filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
     fprog = _SockFprog(len(prog), filters)
     res = libc().prctl(
@@ -391,10 +394,11 @@ def deny_listen() -> None:
     _check(res, "prctl(PR_SET_SECCOMP)")
 
 
-def die_with_parent() -> None:
+def die_with_parent(sig: int | None = None) -> None:
+    """Get ``sig`` (SIGKILL by default) when the thread that started this process ends."""
     import signal
 
-    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL if sig is None else sig))
 
 
 def isdir_traversable(path: str) -> bool:
@@ -402,3 +406,133 @@ def isdir_traversable(path: str) -> bool:
         return stat.S_ISDIR(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+def interpreter_dirs(checkout: str) -> list[str]:
+    """Directories the interpreter needs: its prefixes and the import path, minus the
+    grader's ``checkout`` (which may sit on sys.path when run from a source tree)."""
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    candidates.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            candidates.add(entry)
+        elif entry and os.path.isfile(entry):  # a zip on the path
+            candidates.add(os.path.dirname(entry))
+    installed = os.path.basename(checkout) in ("site-packages", "dist-packages")
+    out = []
+    for d in candidates:
+        real = os.path.realpath(d)
+        if not installed and (real == checkout or checkout.startswith(real.rstrip("/") + "/")):
+            continue
+        out.append(real)
+    return out
+
+
+def readable_dirs(checkout: str) -> list[str]:
+    """What a hand-in confined by Landlock may read: the interpreter and the system."""
+    etc = [f"/etc/{name}" for name in ETC_FILES]
+    system = [f"/{name}" for name in SYSTEM_DIRS]
+    return [*system, *etc, *interpreter_dirs(checkout), "/sys/devices/system/cpu"]
+
+
+def confine_fresh_child(request: Mapping[str, Any]) -> None:
+    """In a fresh child (no fork server), before anything else is imported: the limits
+    and, on Linux, no new privileges, Landlock (read the interpreter and the system, write
+    the working directory) and the system-call filter, each where the kernel has it."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    nproc_base = 0 if root else count_user_processes(os.getuid())
+    set_rlimits(request.get("limits") or {}, nproc_base=nproc_base)
+    if not is_linux():
+        return
+    no_new_privs()
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        confine_files(readable_dirs(checkout), [os.getcwd()])
+    except OSError:
+        pass  # no Landlock here: the isolation report says the file system is open
+    try:
+        install_syscall_filter()
+    except (OSError, KeyError):
+        pass  # a kernel without seccomp, an architecture without a table
+
+
+# ------------------------------------------------------------------ landlock
+#: landlock_create_ruleset, landlock_add_rule, landlock_restrict_self (every architecture)
+_NR_LANDLOCK = (444, 445, 446)
+_FS_READ = (1 << 0) | (1 << 2) | (1 << 3)  # EXECUTE, READ_FILE, READ_DIR
+_FS_WRITE_FILE = 1 << 1
+#: the rights a rule on a file (not a directory) may hold: EXECUTE, WRITE_FILE, READ_FILE,
+#: TRUNCATE, IOCTL_DEV
+_FS_FILE = 0b111 | (1 << 14) | (1 << 15)
+#: every file-system right of each ABI version (1: 13 rights; 2: REFER; 3: TRUNCATE;
+#: 5: IOCTL_DEV)
+_FS_ALL = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+_NET_ALL = 0b11  # BIND_TCP, CONNECT_TCP (ABI 4)
+_SCOPE_ALL = 0b11  # ABSTRACT_UNIX_SOCKET, SIGNAL (ABI 6)
+#: devices a hand-in may open for writing
+WRITABLE_DEVICES = ("/dev/null", "/dev/zero", "/dev/full")
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 where there is none (or it is disabled)."""
+    res = libc().syscall(ctypes.c_long(_NR_LANDLOCK[0]), None, ctypes.c_size_t(0), 1)
+    return max(int(res), 0)
+
+
+def confine_files(readable: Iterable[str], writable: Iterable[str]) -> int:
+    """Without a mount namespace: from now on this process (and all it starts) may read
+    and execute only below ``readable``, write only below ``writable`` (and to
+    ``WRITABLE_DEVICES``), open no TCP connection (ABI 4) and signal no process outside
+    its own (ABI 6). Needs ``no_new_privs`` first. Returns the ABI version used; raises
+    OSError where Landlock is unavailable."""
+    abi = landlock_abi()
+    if abi < 1:
+        raise OSError(38, "landlock unavailable")
+    fs_all = _FS_ALL[max(v for v in _FS_ALL if v <= abi)]
+    attr = _RulesetAttr(fs_all, _NET_ALL if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0)
+    size = ctypes.sizeof(ctypes.c_uint64) * (3 if abi >= 6 else 2 if abi >= 4 else 1)
+    fd = _check(
+        libc().syscall(
+            ctypes.c_long(_NR_LANDLOCK[0]), ctypes.byref(attr), ctypes.c_size_t(size), 0
+        ),
+        "landlock_create_ruleset",
+    )
+    try:
+        rules = [(d, _FS_READ) for d in readable] + [(d, fs_all) for d in writable]
+        rules += [(dev, _FS_READ | _FS_WRITE_FILE) for dev in WRITABLE_DEVICES]
+        for path, rights in rules:
+            _allow(fd, path, rights & fs_all)
+        _check(libc().syscall(ctypes.c_long(_NR_LANDLOCK[2]), fd, 0), "landlock_restrict_self")
+    finally:
+        os.close(fd)
+    return abi
+
+
+def _allow(ruleset: int, path: str, rights: int) -> None:
+    try:
+        target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # not on this machine
+    if not os.path.isdir(path):
+        rights &= _FS_FILE  # a file takes no directory rights
+    try:
+        rule = _PathBeneath(rights, target)
+        _check(
+            libc().syscall(ctypes.c_long(_NR_LANDLOCK[1]), ruleset, 1, ctypes.byref(rule), 0),
+            f"landlock_add_rule {path}",
+        )
+    finally:
+        os.close(target)

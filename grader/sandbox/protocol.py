@@ -112,7 +112,9 @@ class Probe:
     """One question for the hand-in.
 
     ``op == "value"`` reads the module attribute ``name``; ``op == "call"``
-    calls it with ``args``. ``timeout`` is wall seconds for this probe alone.
+    calls it with ``args``. ``timeout`` is CPU seconds for this probe alone.
+    A ``hidden`` probe belongs to a hidden check: the sandbox runs it after every visible
+    probe and shows nothing the hand-in printed from then on (its inputs stay secret).
     """
 
     id: str
@@ -120,6 +122,7 @@ class Probe:
     op: ProbeOp = "call"
     args: tuple[Any, ...] = ()
     timeout: float = 2.0
+    hidden: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,10 +12,11 @@ along with ``spawn``):
 
 parent -> zygote
     ``{"op": "spawn", "name": file name, "limits": {...}, "import_timeout": s,
-    "wall_factor": k, "prepare": [densities], "fds": 3}`` + fds [request, answers,
-    hand-in]: fork a child that reads the request (probes) and the hand-in's source
-    from the first and last fd and writes its answers to the middle one, straight to
-    the grader. The fds belong
+    "wall_factor": k, "prepare": [densities], "fds": 3}`` + fds [requests, answers,
+    hand-in]: fork a child that reads the hand-in's source from the last fd, imports
+    it, and then talks to the grader directly: it reads the grader's requests (probes,
+    sent only after the import) from the first fd and writes its answers to the middle
+    one. Probes never pass through the fork server. The fds belong
     to the message that declares them, however the stream cuts the reads;
     ``{"op": "kill", "pid": pid}``: kill that child and everything it started.
 zygote -> parent
@@ -73,20 +74,34 @@ def _read_all(fd: int, cap: int) -> bytes:
 
 
 class Zygote:
-    def __init__(self, ctl: socket.socket, confine: ModuleType, child: ModuleType) -> None:
+    def __init__(
+        self,
+        ctl: socket.socket,
+        confine: ModuleType,
+        child: ModuleType,
+        degrade: str | None = None,
+    ) -> None:
         self.ctl = ctl
         self.confine = confine
         self.child = child
         self.buffer = b""
         self.pending_fds: list[int] = []
         self.fds_lost = False
-        #: live children: pid -> scratch directory to remove (no mount namespace) or None
-        self.children: dict[int, str | None] = {}
-        self.root = os.geteuid() == 0
+        #: live children: pid -> (scratch directory to remove (no mount namespace) or None,
+        #: its cgroup or None)
+        self.children: dict[int, tuple[str | None, str | None]] = {}
+        #: per-hand-in cgroups (cgroup v2, where the machine allows), see cgroups.py
+        self.cgroups: Any = None
+        #: "partial": no namespaces (as in a container without CAP_SYS_ADMIN); "minimal":
+        #: not even another user (as for a grader that is not root); None: all there is
+        self.degrade = degrade
+        self.root = os.geteuid() == 0 and degrade != "minimal"
         self.features: dict[str, bool] = {}
+        self.landlock_abi = 0
         self.base: str | None = None
         self.pidns_fd = -1
         self.notes: list[str] = []
+        self.parent_pid = os.getppid()
 
     # -------------------------------------------------------------- isolation
     def setup(self) -> None:
@@ -96,12 +111,27 @@ class Zygote:
         f["rlimits"] = True
         f["user"] = self.root
         f["mount"] = f["network"] = f["pid"] = False
+        f["syscalls"] = linux and self._filter_works()
         if linux:
             with contextlib.suppress(OSError):
                 # orphans of a child (a daemonised grandchild) come back to us to be killed
                 c.prctl(c.PR_SET_CHILD_SUBREAPER, 1)
-        if not (linux and self.root):
-            return
+        if linux and self.root:
+            self.cgroups, why = _load("cgroups").HandinCgroups.find()
+            f["cgroup"] = self.cgroups is not None
+            if why:
+                self.notes.append(f"no cgroup per hand-in: {why}")
+        if linux and self.root and self.degrade is None:
+            self._namespaces()
+        if linux and not f["mount"]:
+            self.landlock_abi = self._landlock_works()
+            f["landlock"] = self.landlock_abi >= 1
+            f["landlock_network"] = self.landlock_abi >= 4
+            f["landlock_signals"] = self.landlock_abi >= 6
+
+    def _namespaces(self) -> None:
+        """A private file system view, an empty network and a pid namespace per child."""
+        c, f = self.confine, self.features
         try:
             c.unshare(c.CLONE_NEWNS)
             c.mount(None, "/", None, c.MS_REC | c.MS_PRIVATE)
@@ -130,6 +160,50 @@ class Zygote:
             f["pid"] = os.waitstatus_to_exitcode(status) == 0
         except OSError as exc:
             self.notes.append(f"pid namespace unavailable: {exc}")
+
+    def _landlock_works(self) -> int:
+        """Without a mount namespace: the Landlock ABI a child can confine itself with
+        (tried in a throwaway child), 0 if none."""
+        c = self.confine
+        try:
+            abi = c.landlock_abi()
+        except OSError:
+            abi = 0
+        if abi >= 1:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    c.no_new_privs()
+                    c.confine_files(self.readable_dirs(), [])
+                    os._exit(0)
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                return abi
+        self.notes.append("file-system confinement (Landlock) unavailable")
+        return 0
+
+    def readable_dirs(self) -> list[str]:
+        """What a hand-in confined by Landlock may read: the interpreter and the system."""
+        return self.confine.readable_dirs(os.path.dirname(_grader_package_dir()))
+
+    def _filter_works(self) -> bool:
+        """Whether a child can install the system-call filter (tried in a throwaway one)."""
+        c = self.confine
+        pid = os.fork()
+        if pid == 0:
+            try:
+                c.no_new_privs()
+                c.install_syscall_filter()
+                os._exit(0)
+            except BaseException:  # noqa: BLE001
+                os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            return True
+        self.notes.append("system-call filter (seccomp) unavailable")
+        return False
 
     def isolation(self) -> dict[str, Any]:
         return {"features": self.features, "notes": self.notes, "platform": sys.platform}
@@ -221,13 +295,17 @@ class Zygote:
     def exited(self, pid: int, status: int, usage: Any) -> None:
         if pid not in self.children:
             return  # an orphaned grandchild handed to us as subreaper
-        scratch = self.children.pop(pid)
+        scratch, cgroup = self.children.pop(pid)
         if not self.features["pid"]:
             self.kill_strays(pid)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+        oom = False
+        if cgroup:
+            oom = self.cgroups.oom_killed(cgroup)
+            self.cgroups.remove(cgroup)
         cpu = usage.ru_utime + usage.ru_stime
-        self.send({"event": "exited", "pid": pid, "status": status, "cpu": cpu})
+        self.send({"event": "exited", "pid": pid, "status": status, "cpu": cpu, "oom": oom})
 
     def kill(self, pid: int) -> None:
         if pid not in self.children:
@@ -269,6 +347,11 @@ class Zygote:
             scratch = tempfile.mkdtemp(prefix="grader-run-")
             if self.root:
                 os.chown(scratch, c.NOBODY, c.NOBODY)
+        cgroup = None
+        if self.cgroups is not None:
+            limits = msg.get("limits", {})
+            memory = int(limits.get("memory_mb", 2048)) << 20
+            cgroup = self.cgroups.create(memory, int(limits.get("max_processes", 64)))
         use_pidns = self.features["pid"]
         if use_pidns:
             c.unshare(c.CLONE_NEWPID)
@@ -280,14 +363,17 @@ class Zygote:
                 # otherwise try to join the dead namespace of this one)
                 c.setns(self.pidns_fd, c.CLONE_NEWPID)
         if pid == 0:
-            self.child_main(msg, fds, scratch)
-        self.children[pid] = scratch
+            self.child_main(msg, fds, scratch, cgroup)
+        self.children[pid] = (scratch, cgroup)
         return pid
 
     # -------------------------------------------------------------- in the child
-    def child_main(self, msg: dict[str, Any], fds: list[int], scratch: str | None) -> NoReturn:
+    def child_main(
+        self, msg: dict[str, Any], fds: list[int], scratch: str | None, cgroup: str | None
+    ) -> NoReturn:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         c = self.confine
         serving = False
         answer_fd = fds[1]
@@ -295,10 +381,16 @@ class Zygote:
             os.setsid()
             if c.is_linux():
                 c.die_with_parent()
-            probes_fd, answer_fd, handin_fd = fds
+            requests_fd, answer_fd, handin_fd = fds
             source = _read_all(handin_fd, MAX_SOURCE_BYTES)
             limits = msg.get("limits", {})
             name = str(msg.get("name", "submission.py"))
+            if cgroup:
+                self.cgroups.join(cgroup)
+            # the kernel's OOM killer takes hand-ins first, never the grader before them
+            with contextlib.suppress(OSError):
+                with open("/proc/self/oom_score_adj", "w") as fh:
+                    fh.write("1000")
             scratch_mb = max(4, int(limits.get("max_file_mb", 16)) * 2)
             if self.features["mount"] and self.base:
                 module_path = c.enter_private_root(self.base, name, source, scratch_mb)
@@ -308,14 +400,14 @@ class Zygote:
                 module_path = c.write_handin(scratch, name, source, c.NOBODY if self.root else None)
                 os.chdir(scratch)
                 home = scratch
-            # fds: 0-2 on /dev/null, answers on 3, the probe list (read after import) on 4
+            # fds: 0-2 on /dev/null, answers on 3, the grader's requests (after import) on 4
             high = os.dup(answer_fd) if answer_fd < 10 else answer_fd
-            high_probes = os.dup(probes_fd) if probes_fd < 10 else probes_fd
+            high_requests = os.dup(requests_fd) if requests_fd < 10 else requests_fd
             devnull = os.open(os.devnull, os.O_RDWR)
             for target in (0, 1, 2):
                 os.dup2(devnull, target)
             os.dup2(high, 3)
-            os.dup2(high_probes, 4)
+            os.dup2(high_requests, 4)
             os.closerange(5, 1 << 16)
             answer_fd = 3
             nproc_base = 0 if self.root else c.count_user_processes(os.getuid())
@@ -325,8 +417,15 @@ class Zygote:
             if c.is_linux():
                 c.no_new_privs()
                 c.die_with_parent()  # cleared by the uid change above: set it again
-                with contextlib.suppress(OSError, AttributeError):
-                    c.deny_listen()  # no listening sockets (a kernel without seccomp: skip)
+            if self.features.get("landlock"):
+                # no private file system view: read only the interpreter and the system,
+                # write only the scratch directory, no TCP, no signals out (ABI permitting)
+                assert scratch is not None
+                c.confine_files(self.readable_dirs(), [scratch])
+            if self.features["syscalls"]:
+                # without a pid namespace, signals could reach the grader and this server
+                protected = () if self.features["pid"] else (os.getppid(), self.parent_pid)
+                c.install_syscall_filter(protected)
             os.environ.clear()
             os.environ.update(
                 {
@@ -345,14 +444,13 @@ class Zygote:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             request = {
                 "module_path": module_path,
-                "probes_fd": 4,
                 "import_timeout": float(msg.get("import_timeout", 10.0)),
                 "wall_factor": float(msg.get("wall_factor", 4.0)),
                 "limits": limits,
                 "prepare": msg.get("prepare") or [],
             }
             serving = True
-            self.child.serve(request, self.child.Channel(answer_fd))
+            self.child.serve(request, self.child.Channel(answer_fd), self.child.Requests(4))
         except BaseException as exc:  # noqa: BLE001
             if not serving:
                 with contextlib.suppress(BaseException):
@@ -366,6 +464,8 @@ class Zygote:
     def close(self) -> None:
         for pid in list(self.children):
             self.kill(pid)
+        if self.cgroups is not None:
+            self.cgroups.close()
         if self.base:
             with contextlib.suppress(OSError):
                 self.confine.umount2(self.base, self.confine.MNT_DETACH)
@@ -404,22 +504,7 @@ def _hidden_dirs() -> list[str]:
 def _python_dirs() -> list[str]:
     """Directories the interpreter needs: its prefixes and the import path, minus the
     grader's own checkout (which may sit on sys.path when run from a source tree)."""
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    candidates.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
-    for entry in sys.path:
-        if entry and os.path.isdir(entry):
-            candidates.add(entry)
-        elif entry and os.path.isfile(entry):  # a zip on the path
-            candidates.add(os.path.dirname(entry))
-    checkout = os.path.dirname(_grader_package_dir())
-    installed = os.path.basename(checkout) in ("site-packages", "dist-packages")
-    out = []
-    for d in candidates:
-        real = os.path.realpath(d)
-        if not installed and (real == checkout or checkout.startswith(real.rstrip("/") + "/")):
-            continue
-        out.append(real)
-    return out
+    return _load("confine").interpreter_dirs(os.path.dirname(_grader_package_dir()))
 
 
 def _warm(child: Any) -> None:
@@ -444,14 +529,22 @@ def _warm(child: Any) -> None:
         pass
 
 
+def _leave(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(0)
+
+
 def main() -> None:
     ctl_fd, parent_pid = int(sys.argv[1]), int(sys.argv[2])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"  # before numpy: forking a process with BLAS threads deadlocks
     ctl = socket.socket(fileno=ctl_fd)
     confine = _load("confine")
+    # The grader may leave without tearing anything down (the CLI ends with os._exit):
+    # SIGTERM, not SIGKILL, so that close() still kills the children and removes the
+    # private root's mount point from the temporary directory.
+    signal.signal(signal.SIGTERM, _leave)
     if confine.is_linux():
-        confine.die_with_parent()
+        confine.die_with_parent(signal.SIGTERM)
     if os.getppid() != parent_pid:
         os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -459,13 +552,15 @@ def main() -> None:
     for mod in ("numpy", "sympy"):
         __import__(mod)
     _warm(child)
-    zygote = Zygote(ctl, confine, child)
+    degrade = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("--degrade=")), None)
+    zygote = Zygote(ctl, confine, child, degrade if degrade in ("partial", "minimal") else None)
     try:
         zygote.setup()
         zygote.serve_forever()
-    except (BrokenPipeError, ConnectionResetError):
+    except (BrokenPipeError, ConnectionResetError, SystemExit):
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut close() short
         zygote.close()
 
 

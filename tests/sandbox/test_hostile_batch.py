@@ -6,7 +6,7 @@ siblings (the snooper must not read the others), and graded with ``grade_batch(j
 nothing escaped: no file outside a sandbox read or written, no process left, the grader's
 memory and time bounded.
 
-The dangerous hand-ins (fork bomb, memory eater, disk filler, killer, network, snoop,
+The dangerous hand-ins (fork bomb, memory eaters, disk filler, killer, network, snoop,
 escape writer) run only where ``sandbox_isolation().level == "full"``: without it they
 could harm the machine, so they are left out (the rest still runs).
 """
@@ -51,6 +51,7 @@ DANGEROUS = {
     "network.py",
     "snoop.py",
     "escape_writer.py",
+    "memfd_eater.py",
 }
 
 #: smaller than the defaults where that keeps the test short; the import timeout stays
