@@ -209,11 +209,12 @@ def test_a_hand_in_graded_without_namespaces_cannot_change_a_later_grade(tmp_pat
         done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
         runs.append(out)
-    poisoner = json.loads((runs[0] / "cache_poisoner" / "result.json").read_text("utf-8"))
+    stored = runs[0] / "handins" / "cache_poisoner" / "result.json"
+    poisoner = json.loads(stored.read_text("utf-8"))
     assert secret not in json.dumps(poisoner)
     text = json.dumps(poisoner)
     assert "REWROTE" not in text and "ENV-LEAK" not in text, text[:3000]
-    correct = json.loads(next(runs[1].glob("*/result.json")).read_text("utf-8"))
+    correct = json.loads(next(runs[1].glob("handins/*/result.json")).read_text("utf-8"))
     auto = [t for t in correct["tasks"] if t["id"] in EXPECTED["auto_graded"]]
     assert sum(t["score"] for t in auto) == 20, [(t["id"], t["feedback"]) for t in auto]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -165,10 +166,12 @@ def sheet_with_hidden_sigmoid(tmp_path: Path) -> Path:
     check = "      - kind: function\n        name: sigmoid\n        points: 2\n"
     assert text.count(check) == 1
     text = text.replace(check, check + "        hidden: true\n")
-    solution = (REPO / "submissions" / "reference.py").as_posix()
-    text = text.replace("solution: ../submissions/reference.py", f"solution: {solution}")
+    solution = (REPO / "submissions" / "sheet06" / "reference.py").as_posix()
+    text = text.replace("solution: ../submissions/sheet06/reference.py", f"solution: {solution}")
     path = tmp_path / "sheet06-hidden.yaml"
     path.write_text(text, encoding="utf-8")
+    # the reference module lies beside the sheet
+    shutil.copy(REPO / "exercises" / "sheet06_ref.py", tmp_path / "sheet06_ref.py")
     return path
 
 

@@ -399,9 +399,20 @@ def test_nothing_written_outside_the_sandboxes(run: Run) -> None:
             path = pattern.format(**_placeholders(run))
             assert not os.path.lexists(path), (name.name, path)
     assert _files(run.submissions) == run.submissions_before, "files appeared next to hand-ins"
-    allowed = {"gradebook.csv", "summary.html", "manual_scores.csv"}
+    allowed = {
+        "gradebook.csv",
+        "summary.html",
+        "manual_scores.csv",
+        "overrides.csv",
+        "instructor.html",
+        "handins",
+    }
     for item in run.batch.items:
-        allowed |= {item.stem, f"{item.stem}/result.json", f"{item.stem}/report.html"}
+        folder = item.folder
+        allowed |= {
+            folder,
+            *(f"{folder}/{f}" for f in ("result.json", "report.html", "output.txt")),
+        }
     assert _files(run.reports) <= allowed, _files(run.reports) - allowed
     # nothing next to the submissions folder either (escape_writer tries ../)
     assert sorted(os.listdir(run.submissions.parent)) == ["reports", "submissions"]
