@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,7 +116,7 @@ class Evaluator:
             return self._power(e)
         if isinstance(e, sympy.Piecewise):
             return self._piecewise(e)
-        if isinstance(e, sympy.Function) and type(e) in FUNCTIONS:
+        if type(e) in FUNCTIONS:  # Max and Min are no sympy.Function
             return self._function(e)
         if isinstance(e, sympy.Expr):
             return self._fallback(e)
@@ -210,6 +210,8 @@ class Evaluator:
             digits = max(15, int(ctx.prec / 3.33))
             lo, hi = _evalf(exact, digits), _evalf(exact, digits + 15)
             rad = abs(lo - hi) * 8 + abs(hi) * arb(10) ** (-digits)
+            if hi.imag.is_zero() and lo.imag.is_zero():
+                return acb(arb(hi.real.mid(), rad))
             return acb(arb(hi.real.mid(), rad), arb(hi.imag.mid(), rad))
 
         return fallback
@@ -247,14 +249,14 @@ def _constant(e: sympy.Basic) -> Fn:
     raise Unsupported(type(e).__name__)
 
 
-def _sum(values: Iterator[acb]) -> acb:
+def _sum(values: Iterable[acb]) -> acb:
     total = acb(0)
     for v in values:
         total += v
     return total
 
 
-def _product(values: Iterator[acb]) -> acb:
+def _product(values: Iterable[acb]) -> acb:
     out = acb(1)
     for v in values:
         out *= v

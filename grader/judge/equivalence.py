@@ -105,10 +105,12 @@ def equivalent(
 ) -> Equivalence:
     """Decide whether ``student`` equals ``reference`` on the given domains.
 
-    Strings are read as sympy syntax or LaTeX (``syntax``; "auto" detects LaTeX) with the safe
-    parsers; a string that cannot be read raises :class:`grader.judge.parse.ExpressionError`
-    naming the position. ``rtol`` applies when either side contains a decimal number (read as
-    the fraction it denotes, so ``0.5`` *is* 1/2 and ``rtol=0`` asks for exact equality).
+    Strings are read with the safe parsers: the answer as ``syntax`` says ("sympy", "latex",
+    or "auto", which detects LaTeX by its backslashes and braces), the reference as sympy
+    syntax unless it looks like LaTeX. A string that cannot be read raises
+    :class:`grader.judge.parse.ExpressionError` naming the position. ``rtol`` applies when
+    either side contains a decimal number (read as the fraction it denotes, so ``0.5`` *is*
+    1/2 and ``rtol=0`` asks for exact equality).
     ``timeout`` is a budget in CPU seconds for the whole call. With ``require_proof`` an
     equality that is only inferred from sample points is "undetermined".
     """
@@ -124,7 +126,7 @@ def equivalent(
     exhausted = False
     try:
         with cpu_budget(timeout) as own:
-            a, b = _read(student, syntax), _read(reference, syntax)
+            a, b = _read(student, syntax), _read(reference, "auto")
             texts = (student if isinstance(student, str) else None,
                      reference if isinstance(reference, str) else None)
             result = _judge(a, b, texts, domains, rtol, require_proof)

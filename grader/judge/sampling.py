@@ -71,13 +71,21 @@ class Screen:
 
 
 def static_digits(*exprs: sympy.Expr) -> int:
-    """Digits the rational constants could hide (x + 10**-40 next to x)."""
-    total = 0
+    """Digits the rational constants could hide (x + 10**-40 next to x); integer exponents
+    do not count (their effect shows in the magnitudes of the terms)."""
+    found: set[sympy.Rational] = set()
     for e in exprs:
-        for q in e.atoms(sympy.Rational):
-            if abs(q.p) > 1 or q.q > 1:
-                total += len(str(abs(q.p))) + len(str(q.q)) - (2 if q.q == 1 else 1)
-    return total
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if node.is_Rational:
+                found.add(abs(node))
+            elif node.is_Pow and node.exp.is_Integer:
+                stack.append(node.base)
+            else:
+                stack.extend(node.args)
+    return sum(len(str(q.p)) + len(str(q.q)) - (2 if q.q == 1 else 1)
+               for q in found if q.p > 1 or q.q > 1)
 
 
 def screen(student: Evaluator, reference: Evaluator, points: Iterable[Point],
