@@ -1,10 +1,17 @@
-"""Benchmark the judge against STACK's answer-test fixtures.
+"""Benchmark the judge: STACK's answer-test fixtures, and an adversarial set of our own.
 
-Usage: ``python bench/equivalence.py [--verbose]``. The corpus lives outside the repository
-(``../shared/corpora/stack-answertests`` next to the repo, or ``$GRADER_STACK_CORPUS``).
-Prints, per test type: rows, agreement, wrong accepts/rejects, undetermined, median and worst
-time; then the disagreements, marking the rows docs/judgement.md documents as STACK encoding
-Maxima behaviour rather than mathematics. Exits 0 unless it crashes.
+Usage: ``python bench/equivalence.py [--verbose] [--stack] [--adversarial] [--busy]``
+(without --stack/--adversarial both run; --busy runs the adversarial set and the hostile
+inputs again with a CPU burner on every core and lists every verdict that changed).
+
+STACK: the corpus lives outside the repository (``../shared/corpora/stack-answertests`` next
+to the repo, or ``$GRADER_STACK_CORPUS``). Prints, per test type: rows, agreement, wrong
+accepts/rejects, undetermined, median and worst time; then the disagreements, marking the rows
+docs/judgement.md documents as STACK encoding Maxima behaviour rather than mathematics.
+
+Adversarial: bench/adversarial.jsonl (labels verified by bench/verify_adversarial.py), a table
+per class (bench/adversarial.py), and hostile inputs timed against the CPU budget.
+Exits 0 unless it crashes.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from grader.judge.modes import compare  # noqa: E402
 
@@ -171,15 +179,40 @@ def known_failures(verbose: bool) -> None:
                   f" {r['teacher'][:40]!r} ({r['seconds'] * 1000:.0f} ms)")
 
 
-def main() -> int:
-    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+def stack(verbose: bool) -> None:
     rows = load("equivalence_corpus.jsonl")
     if not rows:
         print(f"corpus not found in {corpus_dir()} (set GRADER_STACK_CORPUS)")
-        return 0
+        return
     results = run(rows)
     report(results, verbose)
     known_failures(verbose)
+
+
+def adversarial_section(verbose: bool, busy: bool) -> None:
+    import adversarial
+
+    print("\n=== adversarial set (bench/adversarial.jsonl) ===")
+    quiet = adversarial.run()
+    adversarial.report(quiet, verbose)
+    adversarial.hostile()
+    if busy:
+        adversarial.busy_compare(quiet)
+        print("hostile inputs again, with the burners:")
+        burners = adversarial.start_burners()
+        try:
+            adversarial.hostile()
+        finally:
+            adversarial.stop_burners(burners)
+
+
+def main() -> int:
+    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+    both = not ({"--stack", "--adversarial"} & set(sys.argv))
+    if both or "--stack" in sys.argv:
+        stack(verbose)
+    if both or "--adversarial" in sys.argv:
+        adversarial_section(verbose, "--busy" in sys.argv)
     return 0
 
 
