@@ -48,6 +48,9 @@ ALIASES: dict[str, Callable[..., Any]] = {
     "Max": sympy.Max, "Min": sympy.Min, "max": sympy.Max, "min": sympy.Min,
     "floor": sympy.floor, "ceiling": sympy.ceiling, "ceil": sympy.ceiling, "frac": sympy.frac,
     "Piecewise": sympy.Piecewise,
+    # conditions, as sympy spells them (x == 1 and x < 0 work too)
+    "Eq": sympy.Eq, "Ne": sympy.Ne, "Lt": sympy.Lt, "Le": sympy.Le, "Gt": sympy.Gt,
+    "Ge": sympy.Ge, "And": sympy.And, "Or": sympy.Or, "Not": sympy.Not,
     # special functions
     "factorial": sympy.factorial, "binomial": sympy.binomial, "gamma": sympy.gamma,
     "loggamma": sympy.loggamma, "lgamma": sympy.loggamma, "gammaln": sympy.loggamma,

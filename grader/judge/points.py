@@ -139,14 +139,20 @@ def _scale_values(exprs: Sequence[sympy.Expr],
     return out
 
 
+_PRIORITY = ("breakpoint", "beside breakpoint", "feature centre", "domain end", "zero",
+             "tiny", "huge", "constant scale", "simple", "random", "constant")
+
+
 def _unique(points: list[Point]) -> list[Point]:
-    seen: set[tuple[tuple[str, sympy.Expr], ...]] = set()
-    out = []
+    """Each point once, in first-seen order, under its most specific kind."""
+    first: dict[tuple[tuple[str, sympy.Expr], ...], Point] = {}
     for p in points:
-        if p.coords not in seen:
-            seen.add(p.coords)
-            out.append(p)
-    return out
+        seen = first.get(p.coords)
+        if seen is None:
+            first[p.coords] = p
+        elif _PRIORITY.index(p.kind) < _PRIORITY.index(seen.kind):
+            first[p.coords] = Point(p.coords, p.kind)
+    return list(first.values())
 
 
 # ---------------------------------------------------------------------------- breakpoints
