@@ -102,12 +102,15 @@ def report(results: list[dict[str, Any]], verbose: bool) -> None:
     for c, rows in sorted(by_class.items()):
         _line(f"{c}. {CLASSES[c]}", rows)
     _line("all", results)
-    right = [r for r in results if r["expected"]]
-    wrong = [r for r in results if not r["expected"]]
-    print(f"\nright answers: {len(right)}, refused {_share(right, 'wrong-reject')},"
-          f" undetermined {_share(right, 'undetermined')}, refused by the parser"
-          f" {_share(right, 'refused')}; wrong answers: {len(wrong)}, accepted"
-          f" {_share(wrong, 'wrong-accept')}")
+    print()
+    for label, rows in (("classes 1-8", [r for r in results if r["class"] != 9]),
+                        ("all classes", results)):
+        right = [r for r in rows if r["expected"]]
+        wrong = [r for r in rows if not r["expected"]]
+        print(f"{label}: right answers {len(right)}, refused {_share(right, 'wrong-reject')},"
+              f" undetermined {_share(right, 'undetermined')}, refused by the parser"
+              f" {_share(right, 'refused')}; wrong answers {len(wrong)}, accepted"
+              f" {_share(wrong, 'wrong-accept')}")
     tol = [r for r in results if r["verdict"] == "equal" and r["policy"] != "exact"
            and r["how"] != "proved"]
     said = sum("relative tolerance" in r["explanation"] for r in tol)
