@@ -1,10 +1,17 @@
-"""Benchmark the judge against STACK's answer-test fixtures.
+"""Benchmark the judge: STACK's answer-test fixtures, and an adversarial set of our own.
 
-Usage: ``python bench/equivalence.py [--verbose]``. The corpus lives outside the repository
-(``../shared/corpora/stack-answertests`` next to the repo, or ``$GRADER_STACK_CORPUS``).
-Prints, per test type: rows, agreement, wrong accepts/rejects, undetermined, median and worst
-time; then the disagreements, marking the rows docs/judgement.md documents as STACK encoding
-Maxima behaviour rather than mathematics. Exits 0 unless it crashes.
+Usage: ``python bench/equivalence.py [--verbose] [--stack] [--adversarial] [--busy]``
+(without --stack/--adversarial both run; --busy runs everything again with a CPU burner on
+every core and lists every verdict that changed). Times are CPU time unless marked wall.
+
+STACK: the corpus lives outside the repository (``../shared/corpora/stack-answertests`` next
+to the repo, or ``$GRADER_STACK_CORPUS``). Prints, per test type: rows, agreement, wrong
+accepts/rejects, undetermined, median and worst time; then the disagreements, marking the rows
+docs/judgement.md documents as STACK encoding Maxima behaviour rather than mathematics.
+
+Adversarial: bench/adversarial.jsonl (labels verified by bench/verify_adversarial.py), a table
+per class (bench/adversarial.py), and hostile inputs timed against the CPU budget.
+Exits 0 unless it crashes.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from grader.judge.modes import compare  # noqa: E402
 
@@ -100,10 +108,11 @@ def options(row: dict[str, Any]) -> dict[str, Any]:
 def run(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         res = compare(row["student"], row["teacher"], **options(row))
-        out.append({**row, "verdict": res.verdict, "method": res.method,
-                    "explanation": res.explanation, "seconds": time.perf_counter() - started})
+        out.append({**row, "verdict": res.verdict, "method": res.method, "how": res.how,
+                    "explanation": res.explanation, "seconds": time.perf_counter() - started,
+                    "cpu": time.process_time() - cpu})
     return out
 
 
@@ -116,7 +125,7 @@ def report(results: list[dict[str, Any]], verbose: bool) -> None:
     for r in results:
         by_test[r["test"]].append(r)
     head = (f"{'test':<12} {'rows':>5} {'agree':>7} {'agree*':>7} {'w-acc':>6} {'w-rej':>6}"
-            f" {'undet':>6} {'doc':>4} {'median ms':>10} {'worst ms':>9}")
+            f" {'undet':>6} {'doc':>4} {'median ms':>10} {'worst ms':>9}  (CPU time)")
     print(head)
     print("-" * len(head))
     for test in ("AlgEquiv", "EqualComAss", "NumRelative", "NumAbsolute", "Diff", "Int"):
@@ -129,13 +138,15 @@ def report(results: list[dict[str, Any]], verbose: bool) -> None:
         w_acc = sum(r["verdict"] == "equal" and not r["expected"] for r in rows)
         w_rej = sum(r["verdict"] == "different" and r["expected"] for r in rows)
         und = sum(r["verdict"] == "undetermined" for r in rows)
-        times = [r["seconds"] * 1000 for r in rows]
+        times = [r["cpu"] * 1000 for r in rows]
         print(f"{test:<12} {len(rows):>5} {100 * agree / len(rows):>6.1f}%"
               f" {100 * (agree + len(doc)) / len(rows):>6.1f}% {w_acc:>6} {w_rej:>6} {und:>6}"
               f" {len(doc):>4} {statistics.median(times):>10.1f} {max(times):>9.0f}")
-    times = [r["seconds"] * 1000 for r in results]
+    times = [r["cpu"] * 1000 for r in results]
+    wall = [r["seconds"] * 1000 for r in results]
     print(f"{'all':<12} {len(results):>5}  median {statistics.median(times):.1f} ms, worst"
-          f" {max(times):.0f} ms")
+          f" {max(times):.0f} ms of CPU time (wall: median {statistics.median(wall):.1f} ms,"
+          f" worst {max(wall):.0f} ms)")
     print("agree* counts rows documented in docs/judgement.md (STACK encodes Maxima behaviour)"
           " as agreeing with mathematics\n")
     print("Disagreements with STACK's expected verdict:")
@@ -171,15 +182,66 @@ def known_failures(verbose: bool) -> None:
                   f" {r['teacher'][:40]!r} ({r['seconds'] * 1000:.0f} ms)")
 
 
-def main() -> int:
-    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+def stack(verbose: bool, busy: bool) -> None:
     rows = load("equivalence_corpus.jsonl")
     if not rows:
         print(f"corpus not found in {corpus_dir()} (set GRADER_STACK_CORPUS)")
-        return 0
+        return
     results = run(rows)
     report(results, verbose)
     known_failures(verbose)
+    if busy:
+        stack_busy(rows, results)
+
+
+def stack_busy(rows: list[dict[str, Any]], quiet: list[dict[str, Any]]) -> None:
+    """The corpus again with a CPU burner on every core: which verdicts change?"""
+    import adversarial
+    import sympy
+
+    from grader.judge import equivalence
+
+    burners = adversarial.start_burners()
+    try:
+        equivalence._CACHE.clear()
+        sympy.core.cache.clear_cache()
+        loaded = run(rows)
+    finally:
+        adversarial.stop_burners(burners)
+    changed = [(a, b) for a, b in zip(quiet, loaded, strict=True) if a["verdict"] != b["verdict"]]
+    how = sum(a["how"] != b["how"] for a, b in zip(quiet, loaded, strict=True))
+    wall = statistics.median(r["seconds"] for r in loaded) * 1000
+    same = len(rows) - len(changed)
+    print(f"\nSTACK with {len(burners)} CPU burners: {same}/{len(rows)} verdicts identical"
+          f" ({how} reached another way); median wall {wall:.1f} ms per row")
+    for a, b in changed:
+        print(f"  line {a['line']}: {a['verdict']} quiet, {b['verdict']} busy")
+
+
+def adversarial_section(verbose: bool, busy: bool) -> None:
+    import adversarial
+
+    print("\n=== adversarial set (bench/adversarial.jsonl) ===")
+    quiet = adversarial.run()
+    adversarial.report(quiet, verbose)
+    adversarial.hostile()
+    if busy:
+        adversarial.busy_compare(quiet)
+        print("hostile inputs again, with the burners:")
+        burners = adversarial.start_burners()
+        try:
+            adversarial.hostile()
+        finally:
+            adversarial.stop_burners(burners)
+
+
+def main() -> int:
+    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+    both = not ({"--stack", "--adversarial"} & set(sys.argv))
+    if both or "--stack" in sys.argv:
+        stack(verbose, "--busy" in sys.argv)
+    if both or "--adversarial" in sys.argv:
+        adversarial_section(verbose, "--busy" in sys.argv)
     return 0
 
 

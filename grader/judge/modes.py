@@ -16,7 +16,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from grader.judge.equivalence import DomainSpec, Equivalence, deadline, equivalent
+from grader.judge.budget import BudgetExceeded, cpu_budget
+from grader.judge.equivalence import DomainSpec, Equivalence, equivalent
 from grader.judge.numeric import Compiled, Undefined, Unsupported
 from grader.judge.parse import parse_expression
 from grader.judge.structure import canonical_text, from_sympy
@@ -60,8 +61,10 @@ def _relabel(result: Equivalence, method: str, explanation: str | None = None) -
 # ---------------------------------------------------------------------------- modes
 
 def _equal(student: Any, reference: Any, *, domains: DomainSpec = None, rtol: float = 1e-9,
-           atol: float = 0.0, variable: str | None = None, timeout: float = 2.0) -> Equivalence:
-    return equivalent(student, reference, domains=domains, rtol=rtol, timeout=timeout)
+           atol: float = 0.0, variable: str | None = None, timeout: float = 2.0,
+           require_proof: bool = False) -> Equivalence:
+    return equivalent(student, reference, domains=domains, rtol=rtol, timeout=timeout,
+                      require_proof=require_proof)
 
 
 def _additive_constant(student: Any, reference: Any, *, domains: DomainSpec = None,
@@ -437,18 +440,26 @@ def compare(
     atol: float = 0.0,
     variable: str | None = None,
     timeout: float = 2.0,
+    require_proof: bool = False,
 ) -> Equivalence:
-    """Run the answer test ``mode`` (a key of :data:`MODES`)."""
+    """Run the answer test ``mode`` (a key of :data:`MODES`) within ``timeout`` CPU seconds.
+
+    ``require_proof`` (mode "equal" only): an equality inferred from sample points is
+    "undetermined" unless a symbolic proof is found."""
     try:
         test = MODES[mode]
     except KeyError:
         raise ValueError(f"unknown mode {mode!r}; known: {', '.join(sorted(MODES))}") from None
+    extra = {"require_proof": True} if require_proof and mode == "equal" else {}
     started = time.perf_counter()
     try:
-        with deadline(timeout):
+        with cpu_budget(timeout) as own:
             result = test(student, reference, domains=domains, rtol=rtol, atol=atol,
-                          variable=variable, timeout=timeout)
-    except TimeoutError:
+                          variable=variable, timeout=timeout, **extra)
+    except BudgetExceeded as exc:
+        if exc.budget is not own:
+            raise
         result = Equivalence("undetermined", "time budget exhausted",
-                             explanation=f"no decision within the time budget of {timeout:g} s")
+                             explanation=f"no decision within the budget of {timeout:g} s of"
+                             " CPU time")
     return replace(result, seconds=time.perf_counter() - started)

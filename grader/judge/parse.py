@@ -27,74 +27,31 @@ from typing import Any
 
 import sympy
 
-__all__ = ["ExpressionError", "parse_expression", "parse_ast", "ParsedText"]
+from grader.judge.budget import BudgetExceeded, cpu_budget
+from grader.judge.names import (
+    ALIASES,
+    CONSTANTS,
+    NUMBER_CONSTRUCTORS,
+    is_abstract_function_name,
+    known_function_names,
+)
+from grader.judge.syntax import LAMBDA_NAME, MAX_NESTING, ExpressionError, diagnose, rewrite
+
+__all__ = ["ExpressionError", "parse_expression", "parse_ast", "ParsedText", "MAX_NESTING"]
 
 #: integers with more digits than this are refused (10**10**10 must fail fast, not hang)
 MAX_DIGITS = 10_000
-#: factorial/gamma of larger integers is refused for the same reason
+#: factorial/gamma/harmonic/zeta of larger numbers is refused for the same reason
 MAX_FACTORIAL = 5_000
+#: CPU seconds that reading one text may take (building can evaluate: factorial(4999))
+PARSE_BUDGET = 2.0
 
-
-class ExpressionError(ValueError):
-    """The text is not an acceptable expression.
-
-    ``position`` is the 0-based offset in the original text of the offending part, when known.
-    """
-
-    def __init__(self, message: str, position: int | None = None, text: str = "") -> None:
-        self.message = message
-        self.position = position
-        self.text = text
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-# ---------------------------------------------------------------------------- whitelist
-
-_ALIASES: dict[str, Callable[..., Any]] = {
-    # elementary
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot,
-    "sec": sympy.sec, "csc": sympy.csc, "cosec": sympy.csc,
-    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan, "acot": sympy.acot,
-    "asec": sympy.asec, "acsc": sympy.acsc, "atan2": sympy.atan2,
-    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "coth": sympy.coth,
-    "sech": sympy.sech, "csch": sympy.csch, "cosech": sympy.csch,
-    "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh, "acoth": sympy.acoth,
-    "asech": sympy.asech, "acsch": sympy.acsch,
-    "exp": sympy.exp, "log": sympy.log, "ln": sympy.log, "sqrt": sympy.sqrt,
-    "cbrt": sympy.cbrt, "root": sympy.root,
-    # piecewise-ish
-    "Abs": sympy.Abs, "abs": sympy.Abs, "sign": sympy.sign, "signum": sympy.sign,
-    "sgn": sympy.sign, "Heaviside": sympy.Heaviside, "Max": sympy.Max, "Min": sympy.Min,
-    "max": sympy.Max, "min": sympy.Min, "floor": sympy.floor, "ceiling": sympy.ceiling,
-    "ceil": sympy.ceiling, "frac": sympy.frac, "Piecewise": sympy.Piecewise,
-    # special
-    "factorial": sympy.factorial, "binomial": sympy.binomial, "gamma": sympy.gamma,
-    "erf": sympy.erf, "erfc": sympy.erfc, "re": sympy.re, "im": sympy.im, "arg": sympy.arg,
-    "conjugate": sympy.conjugate, "LambertW": sympy.LambertW,
-    # calculus: derivatives are cheap and evaluated, the rest stay unevaluated
-    "diff": sympy.diff, "Derivative": sympy.Derivative,
-    "integrate": sympy.Integral, "Integral": sympy.Integral,
-    "summation": sympy.Sum, "Sum": sympy.Sum, "sum": sympy.Sum,
-    "product": sympy.Product, "Product": sympy.Product,
-    "limit": sympy.Limit, "Limit": sympy.Limit,
-    # number constructors (arguments must be numbers)
-    "Integer": sympy.Integer, "Rational": sympy.Rational, "Float": sympy.Float,
-}
-
-_CONSTANTS: dict[str, sympy.Expr] = {
-    "E": sympy.E, "e": sympy.E, "pi": sympy.pi, "I": sympy.I,
-    "oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo, "Infinity": sympy.oo,
-    "zoo": sympy.zoo, "nan": sympy.nan, "EulerGamma": sympy.EulerGamma,
-}
-
-_NUMBER_CONSTRUCTORS = {"Integer", "Rational", "Float"}
+_ALIASES = ALIASES
+_CONSTANTS = CONSTANTS
+_NUMBER_CONSTRUCTORS = NUMBER_CONSTRUCTORS
 _CMP = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge,
         ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne}
-_LAMBDA_NAME = "λ"  # lambda is a keyword; as a plain name it is rewritten to this identifier
+_LAMBDA_NAME = LAMBDA_NAME
 
 
 @dataclass(frozen=True)
@@ -113,89 +70,11 @@ class ParsedText:
         return self.offsets[min(col, len(self.offsets) - 1)] if self.offsets else 0
 
 
-# ---------------------------------------------------------------------------- rewriting
-
-def _rewrite(text: str) -> tuple[str, list[int]]:
-    """Students' notation -> Python syntax, keeping a map from new to old offsets."""
-    out: list[str] = []
-    offsets: list[int] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "^":
-            out.append("**")
-            offsets += [i, i]
-        elif ch == "\n" or ch == "\r" or ch == "\t":
-            out.append(" ")
-            offsets.append(i)
-        else:
-            out.append(ch)
-            offsets.append(i)
-        i += 1
-    src = "".join(out)
-    src, offsets = _rewrite_lambda(src, offsets)
-    if "!" in src:
-        src, offsets = _rewrite_factorials(src, offsets)
-    return src, offsets
-
-
-def _rewrite_lambda(src: str, offsets: list[int]) -> tuple[str, list[int]]:
-    for m in reversed(list(re.finditer(r"\blambda\b", src))):
-        if re.match(r"\s*[\w\s,*=]*:", src[m.end():]):
-            raise ExpressionError(
-                f"lambda expressions are not allowed (column {offsets[m.start()] + 1})",
-                offsets[m.start()], "",
-            )
-        src = src[: m.start()] + _LAMBDA_NAME + src[m.end():]
-        offsets = offsets[: m.start()] + [offsets[m.start()]] + offsets[m.end():]
-    return src, offsets
-
-
-def _rewrite_factorials(src: str, offsets: list[int]) -> tuple[str, list[int]]:
-    """``n!``, ``(n+1)!``, ``f(x)!`` -> ``factorial(...)``; ``!=`` is left alone."""
-    while True:
-        pos = next(
-            (k for k, c in enumerate(src) if c == "!" and not src[k + 1: k + 2] == "="), None
-        )
-        if pos is None:
-            return src, offsets
-        j = pos - 1
-        while j >= 0 and src[j] == " ":
-            j -= 1
-        if j < 0:
-            raise ExpressionError("`!` needs something before it", offsets[pos], "")
-        if src[j] == ")":
-            depth = 0
-            k = j
-            while k >= 0:
-                depth += src[k] == ")"
-                depth -= src[k] == "("
-                if depth == 0:
-                    break
-                k -= 1
-            if k < 0:
-                raise ExpressionError("unbalanced parentheses before `!`", offsets[pos], "")
-            start = k
-            while start > 0 and (src[start - 1].isalnum() or src[start - 1] in "_."):
-                start -= 1
-        elif src[j].isalnum() or src[j] in "_.":
-            start = j
-            while start > 0 and (src[start - 1].isalnum() or src[start - 1] in "_."):
-                start -= 1
-        else:
-            raise ExpressionError(
-                f"`!` after `{src[j]}` is not a factorial (column {offsets[pos] + 1})",
-                offsets[pos], "",
-            )
-        operand = src[start: j + 1]
-        new = f"factorial({operand})"
-        new_offsets = [offsets[start]] * len("factorial(") + offsets[start: j + 1] + [offsets[pos]]
-        src = src[:start] + new + src[pos + 1:]
-        offsets = offsets[:start] + new_offsets + offsets[pos + 1:]
-
-
 def parse_ast(text: str, *, max_length: int = 20000) -> ParsedText:
-    """Validate ``text`` and return its syntax tree (shared with the structural answer test)."""
+    """Validate ``text`` and return its syntax tree (shared with the structural answer test).
+
+    Sizes are checked before any parsing: the length, then the nesting of brackets, then the
+    depth of the tree (long flat sums and products are fine; ``x**x**x...`` is not)."""
     if not isinstance(text, str):
         raise ExpressionError(f"expected a string, got {type(text).__name__}", None, str(text))
     if len(text) > max_length:
@@ -206,31 +85,63 @@ def parse_ast(text: str, *, max_length: int = 20000) -> ParsedText:
     if not text.strip():
         raise ExpressionError("the expression is empty", 0, text)
     try:
-        src, offsets = _rewrite(text)
+        src, offsets = rewrite(text)
     except ExpressionError as exc:
         raise ExpressionError(exc.message, exc.position, text) from None
     try:
         tree = ast.parse(src.strip(), mode="eval").body
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1 + (len(src) - len(src.lstrip()))
-        pos = offsets[min(col, len(offsets) - 1)] if offsets else 0
-        raise ExpressionError(_syntax_message(text, exc, pos), pos, text) from None
+        pos, message = _syntax_message(src, offsets, exc, col)
+        raise ExpressionError(message, pos, text) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError("the expression is too deeply nested", None, text) from None
+        raise ExpressionError(
+            "the expression is too long a chain of operations (more than about 2,000 in a row)"
+            " or too deeply nested to read", None, text) from None
     lead = len(src) - len(src.lstrip())
     parsed = ParsedText(tree, src, text, tuple(offsets[lead:]) or (0,))
+    _check_depth(parsed)
     _validate(parsed)
     return parsed
 
 
-def _syntax_message(text: str, exc: SyntaxError, pos: int) -> str:
-    if re.search(r"\d[A-Za-z_(]", text) and not re.search(r"\d[eEjJ][+-]?\d", text):
-        hint = "; write products with `*`, e.g. 2*x instead of 2x"
-    elif "=" in text and "==" not in text:
-        hint = "; give an expression, not an equation"
+def _syntax_message(src: str, offsets: list[int], exc: SyntaxError, col: int) -> tuple[int, str]:
+    """Where reading stopped and what was expected there."""
+    found = diagnose(src)
+    if found is not None:
+        at, what = found
+        pos = offsets[min(at, len(offsets) - 1)] if offsets else 0
     else:
-        hint = ""
-    return f"cannot read the expression at column {pos + 1}: {exc.msg}{hint}"
+        pos = offsets[min(col, len(offsets) - 1)] if offsets else 0
+        what = exc.msg.replace("invalid syntax. Perhaps you forgot a comma?",
+                               "expected an operator or a comma")
+    return pos, f"cannot read the expression at column {pos + 1}: {what}"
+
+
+def _check_depth(parsed: ParsedText) -> None:
+    """Refuse trees deeper than MAX_NESTING; a chain of + or * counts as one level."""
+    stack: list[tuple[ast.AST, int, type | None]] = [(parsed.tree, 1, None)]
+    while stack:
+        node, depth, chain = stack.pop()
+        if depth > MAX_NESTING:
+            where = parsed.position(node)
+            col = f" at column {where + 1}" if where is not None else ""
+            raise ExpressionError(
+                f"the expression is nested too deeply{col}: at most {MAX_NESTING} levels of"
+                " operations are accepted", where, parsed.original)
+        kind = _chain_kind(node)
+        for child in ast.iter_child_nodes(node):
+            same = kind is not None and kind is _chain_kind(child)
+            stack.append((child, depth if same else depth + 1, kind))
+
+
+def _chain_kind(node: ast.AST) -> type | None:
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return ast.Add
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            return ast.Mult
+    return None
 
 
 _ALLOWED = (
@@ -282,8 +193,9 @@ def _validate(parsed: ParsedText) -> None:
             raise ExpressionError(f"keyword arguments are not allowed{col}", where,
                                   parsed.original)
         if isinstance(node, ast.Call) and not isinstance(node.func, ast.Name):
-            raise ExpressionError(f"only named functions can be called{col}", where,
-                                  parsed.original)
+            raise ExpressionError(
+                f"expected an operator before the bracket{col}: write `*` for a product, as in"
+                " (x+1)*(x-1); only named functions can be called", where, parsed.original)
         if isinstance(node, ast.Constant) and isinstance(node.value, complex):
             raise ExpressionError(
                 f"complex literals like `2j` are not allowed{col}; write 2*I", where,
@@ -398,16 +310,27 @@ class _Builder:
                 v = self.build(term)
                 values.append(-v if neg else v)
             return sympy.Add(*values)
-        left = self.build(node.left)
-        right = self.build(node.right)
-        if isinstance(node.op, ast.Mult):
-            return left * right
-        if isinstance(node.op, ast.Div):
-            return left / right
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            return self.product(node)
         if isinstance(node.op, ast.Pow):
+            left = self.build(node.left)
+            right = self.build(node.right)
             self._check_power(left, right, node)
             return left**right
         raise self.fail(f"the operator `{type(node.op).__name__}` is not allowed", node)
+
+    def product(self, node: ast.BinOp) -> Any:
+        """``a*b/c*d``, left-deep in the tree: walked without recursion, built left to right."""
+        steps: list[tuple[bool, ast.expr]] = []
+        cur: ast.expr = node
+        while isinstance(cur, ast.BinOp) and isinstance(cur.op, (ast.Mult, ast.Div)):
+            steps.append((isinstance(cur.op, ast.Div), cur.right))
+            cur = cur.left
+        out = self.build(cur)
+        for divide, term in reversed(steps):
+            v = self.build(term)
+            out = out / v if divide else out * v
+        return out
 
     def _check_power(self, base: Any, exponent: Any, node: ast.AST) -> None:
         if not (isinstance(base, sympy.Rational) and isinstance(exponent, sympy.Number)):
@@ -444,6 +367,10 @@ class _Builder:
         args = [self.build(a) for a in node.args]
         fn = _ALIASES.get(name)
         if fn is None:
+            if not is_abstract_function_name(name):
+                raise self.fail(
+                    f"unknown function `{name}`: not a standard function (known: "
+                    f"{_known_summary()})", node)
             undef = self._undef.get(name)
             if undef is None:
                 undef = self._undef[name] = sympy.Function(name)
@@ -459,10 +386,13 @@ class _Builder:
             raise self.fail(f"cannot apply `{name}` to these arguments: {exc}", node) from None
 
     def _check_special(self, name: str, args: list[Any], node: ast.AST) -> None:
-        if name in ("factorial", "gamma"):
-            a = args[0]
-            if isinstance(a, sympy.Integer) and abs(int(a)) > MAX_FACTORIAL:
-                raise self.fail(f"{name} of {a} is too large to compute", node)
+        if name in _EXACT_GROWTH:
+            # sympy evaluates these exactly for numbers (gamma(n + 1/2), harmonic(n), zeta(2n)):
+            # work and size grow with the number
+            for a in args:
+                if isinstance(a, sympy.Rational) and abs(a) > MAX_FACTORIAL:
+                    raise self.fail(f"{name} of a number above {MAX_FACTORIAL} is too large to"
+                                    " compute", node)
         if name == "binomial" and len(args) == 2 and all(
             isinstance(a, sympy.Integer) for a in args
         ):
@@ -501,29 +431,48 @@ class _Builder:
             raise self.fail(f"invalid {name}(...): {exc}", node) from None
 
 
+_EXACT_GROWTH = {"factorial", "gamma", "loggamma", "lgamma", "gammaln", "harmonic", "zeta",
+                 "polygamma", "digamma", "trigamma", "beta", "lowergamma", "uppergamma"}
+
+
+def _known_summary() -> str:
+    names = known_function_names()
+    return ", ".join(names[:12]) + f" and {len(names) - 12} more; see docs/judgement.md"
+
+
 def parse_expression(
     text: str,
     *,
     symbols: Mapping[str, sympy.Symbol] | None = None,
     functions: Mapping[str, sympy.Lambda | Callable[..., Any]] | None = None,
     max_length: int = 20000,
+    budget: float = PARSE_BUDGET,
 ) -> sympy.Expr:
     """Parse ``text`` (sympy syntax, ``^`` allowed) into a sympy expression, safely.
 
-    Raises :class:`ExpressionError` with a message that points at the offending part.
+    Raises :class:`ExpressionError` with a message that points at the offending part. The
+    whole reading runs under a CPU budget of ``budget`` seconds (inside an enclosing
+    :func:`grader.judge.budget.cpu_budget`, never longer than that one).
     """
-    parsed = parse_ast(text, max_length=max_length)
-    builder = _Builder(parsed, symbols, functions)
-    try:
-        result = builder.build(parsed.tree)
-    except ExpressionError:
-        raise
-    except RecursionError:
-        raise ExpressionError("the expression is too deeply nested", None, text) from None
-    except ZeroDivisionError:
-        raise ExpressionError("division by zero", None, text) from None
-    except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
-        raise ExpressionError(f"cannot build the expression: {exc}", None, text) from None
+    with cpu_budget(budget) as own:
+        try:
+            parsed = parse_ast(text, max_length=max_length)
+            result = _Builder(parsed, symbols, functions).build(parsed.tree)
+        except BudgetExceeded as exc:
+            if exc.budget is not own:
+                raise
+            raise ExpressionError(
+                f"reading the expression took more than {budget:g} s of CPU time", None, text
+            ) from None
+        except ExpressionError:
+            raise
+        except RecursionError:
+            raise ExpressionError("the expression is too deeply nested", None, text) from None
+        except ZeroDivisionError:
+            raise ExpressionError("division by zero", None, text) from None
+        except (TypeError, ValueError, AttributeError, NotImplementedError,
+                OverflowError) as exc:
+            raise ExpressionError(f"cannot build the expression: {exc}", None, text) from None
     if not isinstance(result, sympy.Basic):
         raise ExpressionError("the text is not an expression", None, text)
     return result

@@ -98,3 +98,79 @@ def test_latex() -> None:
         parse_latex_answer(r"\input{/etc/passwd}")
     with pytest.raises(ExpressionError):
         parse_latex_answer(r"\frac{1}{")
+
+
+# ---------------------------------------------------------------- hardening (issue 11)
+@pytest.mark.parametrize("count", [2_000, 8_000, 19_000])
+def test_a_long_run_of_factorials_is_refused_at_once(count: int) -> None:
+    started = time.process_time()
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("x" + "!" * count)
+    assert "nested too deeply" in str(info.value)
+    assert time.process_time() - started < 0.5
+
+
+def test_factorials_keep_their_meaning() -> None:
+    n = sympy.Symbol("n", real=True)
+    assert parse_expression("n!") == sympy.factorial(n)
+    assert parse_expression("(n+1)!!") == sympy.factorial(sympy.factorial(n + 1))
+    assert parse_expression("3!+n!") == 6 + sympy.factorial(n)
+    assert parse_expression("n != 1") == sympy.Ne(n, 1)
+
+
+def test_deep_nesting_is_refused_with_the_column() -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("x**" * 100 + "x")
+    assert "nested too deeply at column" in str(info.value)
+    assert info.value.position is not None
+
+
+def test_long_flat_sums_and_products_are_fine() -> None:
+    assert len(parse_expression("+".join(f"x{i}" for i in range(1500))).args) == 1500
+    assert parse_expression("*".join(["x"] * 1500)) == sympy.Symbol("x", real=True) ** 1500
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "expected"),
+    [
+        ("(x+1", 1, "`(` is never closed: expected `)`"),
+        ("x+*2", 3, "expected something between `+` and `*`"),
+        ("x)", 2, "unmatched `)`"),
+        ("x +", 3, "expected something after `+`"),
+        ("2x", 2, "expected an operator between `2` and `x`; write 2*x"),
+        ("sin x", 5, "write sin(x)"),
+        ("x = 2", 3, "not an equation"),
+        ("2*(3+4]", 7, "expected `)` to close `(` (column 3), found `]`"),
+    ],
+)
+def test_unreadable_text_names_the_position_and_what_was_expected(
+        text: str, column: int, expected: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert f"column {column}" in str(info.value) and expected in str(info.value)
+    assert info.value.position == column - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("log1p(x)", "log(1+x)"), ("expm1(x)", "exp(x)-1"), ("log10(x)", "log(x)/log(10)"),
+        ("log2(x)", "log(x)/log(2)"), ("lgamma(x)", "loggamma(x)"), ("hypot(x, y)",
+                                                                     "sqrt(x**2+y**2)"),
+        ("arctanh(x)", "atanh(x)"),
+    ],
+)
+def test_the_names_numerical_libraries_use_are_understood(text: str, same_as: str) -> None:
+    assert parse_expression(text) == parse_expression(same_as)
+
+
+def test_an_unknown_function_name_is_a_parse_error_that_names_it() -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("softplus(x) + 1")
+    assert "unknown function `softplus`" in str(info.value)
+    assert info.value.position == 0
+
+
+def test_one_letter_and_greek_names_stay_abstract_functions() -> None:
+    e = parse_expression("f(x) + F1(y) + phi(t)")
+    assert len(e.atoms(sympy.core.function.AppliedUndef)) == 3
