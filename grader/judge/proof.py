@@ -39,7 +39,10 @@ def rational_decision(a: sympy.Basic, b: sympy.Basic) -> bool | None:
             return None
     try:
         with cpu_budget(min(0.25, budget.remaining() / 4)) as own:
-            return bool(sympy.cancel(sympy.together(a - b)) == 0)
+            # the numerator as a polynomial: exact (sympy 1.14's cancel can leave an
+            # unevaluated -1/9 + 1/9 behind, which is not == 0)
+            numerator, _ = sympy.fraction(sympy.together(a - b))
+            return bool(sympy.Poly(sympy.expand(numerator), *syms).is_zero)
     except BudgetExceeded as exc:
         if exc.budget is not own:
             raise

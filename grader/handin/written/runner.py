@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from grader.handin.written.answers import ReadAnswer
-from grader.judge.equivalence import deadline as timer_deadline
+from grader.judge.budget import cpu_budget
 from grader.results import Author
 from grader.sandbox.protocol import Expr, Outcome, Probe, ProbeError, Symbol
 from grader.sandbox.runner import Limits, RunReport
@@ -61,8 +61,8 @@ class WrittenRunner:
         deadline = time.monotonic() + EVALUATION_SECONDS
         outcomes: dict[str, Outcome] = {}
         try:
-            # a hard stop too, where sympy itself is slow to give back control
-            with timer_deadline(EVALUATION_SECONDS + 1.0):
+            # a hard stop too, in CPU time, where sympy itself is slow to give back control
+            with cpu_budget(EVALUATION_SECONDS + 1.0):
                 for probe in probes:
                     outcomes[probe.id] = self._answer(probe, deadline)
         except TimeoutError:
