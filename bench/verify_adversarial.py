@@ -13,7 +13,10 @@ Uses sympy's own parser (the rows are the repository's, not a student's) and mpm
   difference is tried as well and reported when it proves the identity. Infinite domains
   cannot be checked exhaustively: the row's ``why`` gives the reason it holds;
 * rows whose student answer uses an unknown function name expect a parse error: checked by the
-  name not being a sympy function.
+  name not being a sympy function;
+* rows with the policy ``decimals 1e-9`` (the tolerance applies to each decimal the answer
+  writes) name in ``decimals`` the number each decimal stands for: each must be within 1e-9
+  relative of the decimal, and with them put in, the answer must equal the reference exactly.
 
 LaTeX rows are checked through ``meaning``: the sympy-syntax reading the author intends.
 ``--write`` stores how each label was verified in the row's ``verified`` field.
@@ -184,10 +187,25 @@ def verify(row: dict[str, Any]) -> str:
                   if n in row["domains"] or n in (row.get("witness") or {})
                   or (len(n) == 1 and n not in "EINSOQ")}
     syms = symbols_for(row, names)
+    if row["policy"].startswith("decimals"):
+        texts[0] = _put_in(row, texts[0])
+        row = {**row, "policy": "exact"}
     # sympy's evalf of an infinite sum is not accurate to 60 digits: sum in closed form first
     s, r = (read(t, syms).doit() for t in texts)
     syms = {k: v for k, v in syms.items() if v in (s.free_symbols | r.free_symbols)}
     return check_right(row, s, r, syms) if row["expected"] else check_wrong(row, s, r, syms)
+
+
+def _put_in(row: dict[str, Any], text: str) -> str:
+    """The answer with each decimal replaced by the number the row says it stands for, after
+    checking that number is within the tolerance of the decimal."""
+    for decimal, meant in row["decimals"].items():
+        d, m = sympy.Rational(decimal), sympy.N(parse_expr(meant, local_dict=_NAMES), 60)
+        gap = abs(d - m) / abs(m)
+        if not gap <= RTOL:
+            raise AssertionError(f"{decimal} is {float(gap):.3g} relative from {meant}")
+        text = text.replace(decimal, f"({meant})")
+    return text
 
 
 def main() -> int:

@@ -81,10 +81,20 @@ Fn = Callable[[State], acb]
 
 
 class Evaluator:
-    """A sympy tree compiled to closures over acb balls."""
+    """A sympy tree compiled to closures over acb balls.
 
-    def __init__(self, expr: sympy.Basic) -> None:
+    ``decimals``: (the numbers a side wrote as decimals, read exactly; a relative tolerance).
+    A written decimal (``1.33333333333333``) stands for every number within the tolerance of
+    it, so its ball gets that radius: the tolerance applies where the decimals are, not to
+    the value (a root such as 4x/3 − 4 at x = 3 stays equal to its decimal form, and e^100
+    inside a sum widens nothing it does not touch).
+    """
+
+    def __init__(
+        self, expr: sympy.Basic, decimals: tuple[frozenset[sympy.Rational], float] | None = None
+    ) -> None:
         self.expr = expr
+        self.decimals = decimals
         self.fn = self._compile(expr)
 
     def __call__(self, state: State) -> acb:
@@ -98,6 +108,8 @@ class Evaluator:
         if e.is_Symbol:
             name = e.name
             return lambda st: st.balls[name]
+        if self.decimals is not None and e.is_Rational and e in self.decimals[0] and e != 0:
+            return _decimal(e, self.decimals[1])
         if e.is_Number or e.is_NumberSymbol or e is sympy.I:
             return _constant(e)
         if e.is_Add:
@@ -247,6 +259,13 @@ def _constant(e: sympy.Basic) -> Fn:
         qf = fmpq(int(exact.p), int(exact.q))
         return lambda st: acb(qf)
     raise Unsupported(type(e).__name__)
+
+
+def _decimal(e: sympy.Rational, rtol: float) -> Fn:
+    """A written decimal (read exactly) as the ball of the numbers within ``rtol`` of it."""
+    qf = fmpq(int(e.p), int(e.q))
+    radius = arb(rtol) * abs(arb(qf))
+    return lambda st: acb(arb(qf).union(arb(qf) - radius).union(arb(qf) + radius))
 
 
 def _sum(values: Iterable[acb]) -> acb:

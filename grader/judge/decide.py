@@ -34,12 +34,15 @@ MIN_AGREE = 10
 
 def decide_sampled(a: sympy.Expr, b: sympy.Expr, doms: Mapping[str, Dom], seed: int, *,
                    tolerance: float | None, floats: str | None, require_proof: bool,
-                   abstract: bool) -> Equivalence:
+                   abstract: bool, decimals: frozenset[sympy.Rational] = frozenset()
+                   ) -> Equivalence:
     rational = None if abstract else rational_decision(a, b)
     if rational is True:
         return _proof("cancellation of the difference", "the difference cancels to 0")
     try:
-        student, reference = Evaluator(a), Evaluator(b)
+        # the written decimals stand for the numbers within the tolerance of them
+        spread = (decimals, tolerance) if tolerance is not None and decimals else None
+        student, reference = Evaluator(a, spread), Evaluator(b, spread)
     except Unsupported as exc:
         return _unsampled(a, b, f"cannot evaluate {exc}", abstract)
     points = sample_points([a, b], doms, random.Random(seed))

@@ -206,6 +206,15 @@ def _floats_to_decimals(expr: sympy.Basic) -> sympy.Basic:
     return expr.xreplace({f: sympy.Rational(sympy.sstr(f, full_prec=True)) for f in floats})
 
 
+def _decimal_values(expr: sympy.Basic) -> set[sympy.Rational]:
+    """The written decimals, as the exact numbers they are read as (and their negatives)."""
+    out: set[sympy.Rational] = set()
+    for f in expr.atoms(sympy.Float):
+        q = sympy.Rational(sympy.sstr(f, full_prec=True))
+        out |= {q, -q}
+    return out
+
+
 def _undefined_functions(expr: sympy.Basic) -> dict[str, Any]:
     return {type(f).__name__: type(f) for f in expr.atoms(AppliedUndef)}
 
@@ -282,6 +291,7 @@ def _decide(a0: sympy.Basic, b0: sympy.Basic, domains: DomainSpec, rtol: float,
                            " be compared, not relations or sets")
     floats = ("the answer" if a.atoms(sympy.Float) else
               "the reference" if b.atoms(sympy.Float) else None)
+    decimals = frozenset(_decimal_values(a) | _decimal_values(b))
     a, b = _floats_to_decimals(a), _floats_to_decimals(b)
     if a == b:
         return _proved("identical expressions (decimals read exactly)",
@@ -300,7 +310,7 @@ def _decide(a0: sympy.Basic, b0: sympy.Basic, domains: DomainSpec, rtol: float,
                        "the answer evaluates to the reference expression")
     tolerance = None if floats is None or rtol == 0 else max(float(rtol), 1e-30)
     return decide_sampled(a_num, b_num, doms, seed, tolerance=tolerance, floats=floats,
-                          require_proof=require_proof, abstract=bool(funcs))
+                          require_proof=require_proof, abstract=bool(funcs), decimals=decimals)
 
 
 def _proved(method: str, explanation: str) -> Equivalence:

@@ -159,3 +159,10 @@ def test_an_expanded_square_with_fractions_is_equal_not_a_nonzero_rational_funct
     # sympy 1.14's cancel() leaves "-1/9 + 1/9" unevaluated here; the decision must not
     assert equivalent("(3*x + 1/3)**2", "9*x**2 + 2*x + 1/9").verdict == "equal"
     assert equivalent("(3*x + 1/3)**2", "9*x**2 + 2*x + 1/8").verdict == "different"
+
+
+def test_a_decimal_answer_is_equal_at_the_roots_of_its_exact_form() -> None:
+    # the tolerance applies to the written decimals: at x = 3 both sides are 0 (or 1e-14)
+    result = equivalent("1.33333333333333*x - 4.0", "4*x/3 - 4")
+    assert result.verdict == "equal" and "relative tolerance" in result.explanation
+    assert equivalent("1.33333333333333*x - 4.1", "4*x/3 - 4").verdict == "different"
