@@ -1,9 +1,10 @@
 """Which file of an upload to grade, when a student uploads several (or none that fits).
 
 Gradescope puts everything a student uploads (files, a zip's contents, a whole repository)
-into one folder. Hand-ins are found there as ``grader grade`` finds them in a folder (``.py``,
-``.ipynb``, ``.md``, ``.tex``; no README, no ``_private.py`` helper, no hidden folder, no
-notebook checkpoint). One is graded, chosen in this order:
+into one folder. Hand-ins there are the files a hand-in may be (``.py``, ``.ipynb``, ``.md``,
+``.tex``), as ``grader grade`` finds them in a folder: no README, no ``_private.py`` helper,
+nothing hidden (``.git``, notebook checkpoints). A symbolic link is never graded: it could
+point at the sheet's own reference module beside the upload. One is graded, in this order:
 
 1. a file named after the sheet (``sheet06.py`` for sheet ``sheet06``);
 2. code before prose: a Python file, then a notebook, then a written answer (code is graded
@@ -15,11 +16,11 @@ The student is told which file was graded and why, and which were not.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.handin.formats import HandinKind, handin_kind
-from grader.output import find_submissions
+from grader.handin.formats import HANDIN_SUFFIXES, HandinKind, handin_kind
 
 _KIND_WORDS: dict[HandinKind, str] = {
     "python": "a Python file",
@@ -38,21 +39,37 @@ class HandinChoice:
 
 def choose_handin(folder: Path, *, sheet_id: str) -> HandinChoice:
     """The hand-in to grade among the files under ``folder``."""
-    candidates = [
-        p
-        for p in find_submissions([folder])
-        if not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
+    candidates, links = _handins(folder)
+    refused = "".join(f" Not graded: {name} (a symbolic link)." for name in links)
     if not candidates:
-        return HandinChoice(None, _nothing_found(folder))
+        return HandinChoice(None, _nothing_found(folder) + refused)
     ranked = sorted(candidates, key=lambda p: _rank(p, folder, sheet_id))
     best = ranked[0]
     shown = best.relative_to(folder).as_posix()
     if len(ranked) == 1:
-        return HandinChoice(best, f"Graded {shown}, the only hand-in file in your upload.")
+        note = f"Graded {shown}, the only hand-in file in your upload."
+        return HandinChoice(best, note + refused)
     why = _why(best, ranked[1], folder, sheet_id)
     others = ", ".join(p.relative_to(folder).as_posix() for p in ranked[1:])
-    return HandinChoice(best, f"Graded {shown} ({why}). Not graded: {others}.")
+    return HandinChoice(best, f"Graded {shown} ({why}). Not graded: {others}." + refused)
+
+
+def _handins(folder: Path) -> tuple[list[Path], list[str]]:
+    """The hand-in files under ``folder``, and the names of symbolic links that look like one."""
+    found: list[Path] = []
+    links: list[str] = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(files):
+            path = Path(here) / name
+            suffix_ok = path.suffix.lower() in HANDIN_SUFFIXES
+            if not suffix_ok or name.startswith(("_", ".")) or path.stem.lower() == "readme":
+                continue
+            if path.is_symlink() or not path.is_file():
+                links.append(path.relative_to(folder).as_posix())
+            else:
+                found.append(path)
+    return found, links
 
 
 def _rank(path: Path, folder: Path, sheet_id: str) -> tuple[bool, int, int, str]:

@@ -69,3 +69,18 @@ def test_an_upload_without_a_hand_in_says_what_it_holds(tmp_path: Path) -> None:
     assert "Your upload holds: answers.pdf." in choice.note
     empty = choose_handin(tmp_path / "nothing-uploaded", sheet_id="sheet06")
     assert empty.path is None and "Your upload is empty." in empty.note
+
+
+def test_a_symbolic_link_is_never_graded(tmp_path: Path) -> None:
+    """A link could lead to the reference module beside the upload on Gradescope's machine."""
+    secret = tmp_path / "source" / "sheet06_ref.py"
+    secret.parent.mkdir()
+    secret.write_text("def likelihood(p, X, theta): ...\n", encoding="utf-8")
+    folder = upload(tmp_path, "notes.md")
+    (folder / "sheet06.py").symlink_to(secret)
+    choice = choose_handin(folder, sheet_id="sheet06")
+    assert choice.path == folder / "notes.md"
+    assert choice.note.endswith("Not graded: sheet06.py (a symbolic link).")
+    (folder / "notes.md").unlink()
+    alone = choose_handin(folder, sheet_id="sheet06")
+    assert alone.path is None and "Not graded: sheet06.py (a symbolic link)." in alone.note
