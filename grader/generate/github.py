@@ -38,11 +38,11 @@ GRADING = "grading"
 REPORT = "grader-report"
 
 _WORKFLOW_TEXT = """\
-# Made by `grader generate github` (grader @VERSION@) for @SHEET_ID@; regenerate rather than edit.
-# On every push: grade @HANDIN@ with the public checks of @SHEET@, show the table on the
-# run's summary page, keep the JUnit file and the HTML report as the artifact grader-report.
-# The job passes from @FAIL_UNDER@ of @AUTO_POINTS@ points (the public checks' part of the
-# sheet; hidden checks are graded by the instructor, not here).
+# Made by `grader generate github` for @SHEET_ID@ (grader @VERSION@); regenerate, don't edit.
+# On every push: grades @HANDIN@ with the public checks of @SHEET@,
+# shows the task table on the run's summary page, keeps the JUnit file and the HTML report
+# (artifact @REPORT@). Passes from @FAIL_UNDER@ of the @AUTO_POINTS@ points the public checks
+# give; hidden checks are graded by the instructor, not here.
 name: grader
 "on":
   push:
