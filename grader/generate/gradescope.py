@@ -98,7 +98,8 @@ venv="${GRADER_VENV:-/usr/local/grader-venv}"
 mkdir -p "$results"
 # out of reach of hand-ins that run as 'nobody' (see setup.sh)
 chmod 700 "$src" "$results"
-exec "$venv/bin/python" -m grader.generate.gradescope_run \
+# -I: nothing from the working directory or PYTHON* variables gets imported
+exec "$venv/bin/python" -I -m grader.generate.gradescope_run \
   --sheet "$src/@SHEET@" --submission "$submission" --results "$results"
 """
 
