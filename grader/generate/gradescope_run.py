@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GraderError
 from grader.generate.handin_choice import choose_handin
 from grader.output import atomic_write_text
 from grader.sheet.yamlsource import load_yaml
@@ -36,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(sheet: Path, submission: Path, results: Path) -> int:
     """Grade the upload in ``submission``; 0 once ``results/results.json`` is written."""
     print(f"grader {_installed_version()} on Python {sys.version.split()[0]}; sheet {sheet}")
-    sheet_id = str(load_yaml(sheet).data.get("id", sheet.stem))
+    try:
+        sheet_id = str(load_yaml(sheet).data.get("id", sheet.stem))
+    except GraderError as exc:
+        print(f"grader: {exc}\nThe hand-in was not graded and no score was written.")
+        return 1
     choice = choose_handin(submission, sheet_id=sheet_id)
     print(choice.note)
     target = results / "results.json"

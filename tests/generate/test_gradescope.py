@@ -171,6 +171,10 @@ def test_a_sheet_that_does_not_load_writes_no_score(
     assert run(broken, submission, tmp_path / "results") == 1
     assert not (tmp_path / "results" / "results.json").exists()
     assert "no score was written" in capsys.readouterr().out
+    broken.write_text("id: [sheet06\n", encoding="utf-8")  # not even YAML
+    assert run(broken, submission, tmp_path / "results") == 1
+    assert not (tmp_path / "results" / "results.json").exists()
+    assert "YAML syntax error" in capsys.readouterr().out
 
 
 def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
