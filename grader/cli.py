@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--junit", type=Path)
     ci.add_argument("--gradescope", type=Path)
     ci.add_argument("--out", type=Path, default=Path("reports"))
+    ci.add_argument(
+        "--fail-under",
+        type=_points,
+        metavar="POINTS",
+        help="exit 0 from this auto-graded score on (default: full marks)",
+    )
     ci.set_defaults(func=cmd_ci)
 
     v = sub.add_parser(
@@ -107,7 +113,42 @@ def _parser() -> argparse.ArgumentParser:
         help="write a starter notebook instead (to FILE, default SHEET-ID.ipynb here)",
     )
     t.set_defaults(func=cmd_template)
+    _add_generate(sub)
     return p
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    gen = sub.add_parser("generate", help="ready-made CI setups: Gradescope, GitHub Actions")
+    targets = gen.add_subparsers(dest="target", required=True)
+    gs = targets.add_parser(
+        "gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, full sheet)"
+    )
+    gs.add_argument("sheet", type=Path)
+    gs.add_argument("--out", type=Path, required=True, help="the zip to write")
+    gs.set_defaults(func=cmd_generate_gradescope)
+    gh = targets.add_parser(
+        "github", help="a GitHub Actions workflow running grader ci, and the public sheet"
+    )
+    gh.add_argument("sheet", type=Path)
+    gh.add_argument("--out", type=Path, required=True, help="the template repository's folder")
+    gh.add_argument("--handin", help="the file students hand in (default: SHEET-ID.py)")
+    gh.add_argument(
+        "--fail-under",
+        type=_points,
+        metavar="POINTS",
+        help="the job passes from this score (default: full marks of the public checks)",
+    )
+    gh.set_defaults(func=cmd_generate_github)
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of points") from None
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"{text!r}: points are a number from 0 up")
+    return value
 
 
 def _say_how_isolated() -> None:
@@ -260,7 +301,22 @@ def cmd_ci(args: argparse.Namespace) -> int:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(step_summary_markdown(result))
     print_check_table(result, stream=sys.stdout, color=False, report_path=report)
-    return _exit_for(result)
+    if args.fail_under is None:
+        return _exit_for(result)
+    return _exit_reaching(result, args.fail_under)
+
+
+def _exit_reaching(result, points: float) -> int:  # noqa: ANN001
+    if points > result.max_score + 1e-9:
+        raise UsageError(
+            f"--fail-under {points:g}: the sheet gives at most {result.max_score:g} points"
+        )
+    reached = result.auto_score >= points - 1e-9
+    print(
+        f"{'Reaches' if reached else 'Does not reach'} the pass line of {points:g} points "
+        f"({result.auto_score:g} from automatic checks)."
+    )
+    return EXIT_OK if reached else EXIT_NOT_FULL
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -284,6 +340,23 @@ def cmd_template(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} exists already; name another file after --notebook")
     target.write_text(notebook_template(sheet), encoding="utf-8")
     print(f"Wrote {target}: a starter notebook for {sheet.model.title or sheet.id}.")
+    return EXIT_OK
+
+
+def cmd_generate_gradescope(args: argparse.Namespace) -> int:
+    from grader.generate.gradescope import build_gradescope_package
+
+    print(build_gradescope_package(args.sheet, args.out).summary())
+    return EXIT_OK
+
+
+def cmd_generate_github(args: argparse.Namespace) -> int:
+    from grader.generate.github import build_github_setup
+
+    setup = build_github_setup(
+        args.sheet, args.out, handin=args.handin, fail_under=args.fail_under
+    )
+    print(setup.summary())
     return EXIT_OK
 
 
