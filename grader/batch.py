@@ -30,6 +30,7 @@ from grader.output import (
 from grader.results import Author, CheckResult, SubmissionResult, TaskResult
 from grader.sandbox.runner import Limits
 from grader.sheet.loader import LoadedSheet
+from grader.variants import Roster
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def grade_batch(
     progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
     tasks: Sequence[str] | None = None,
+    roster: Roster | None = None,
 ) -> BatchResult:
     """Grade every hand-in in ``paths`` into ``out_dir`` (see the module's docstring).
 
@@ -114,6 +116,7 @@ def grade_batch(
         progress=progress,
         on_start=on_start,
         tasks=tasks,
+        roster=roster,
     )
     todo, finish = plan.todo, plan.finish
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -168,6 +171,7 @@ class BatchPlan:
         progress: ProgressCallback | None = None,
         on_start: Callable[[int], None] | None = None,
         tasks: Sequence[str] | None = None,
+        roster: Roster | None = None,
     ) -> None:
         self.started = time.monotonic()
         self.sheet = sheet
@@ -183,7 +187,10 @@ class BatchPlan:
             limits=limits or Limits(),
             manual_scores=self.scores.manual,
             overrides=self.scores.overrides,
+            roster=roster,
         )
+        # a result is reused only with the same sheet and the same roster (its variants)
+        self.digest = sheet.digest if roster is None else sheet_digest_with(sheet, roster)
         out_dir.mkdir(parents=True, exist_ok=True)
         if on_start is not None:
             on_start(len(self.handins))
@@ -200,7 +207,7 @@ class BatchPlan:
             # an error result of its own, never reused: the file is looked at again next run
             self.finish(Job(handin, "", self.options), refused_result(self.sheet, handin, exc))
             return
-        key = result_key(self.sheet.digest, sha, False, self.scores.key_for(handin.name))
+        key = result_key(self.digest, sha, False, self.scores.key_for(handin.name))
         directory = self.out_dir / self.folders[handin.name]
         if self.tasks is not None:
             stored = read_stored(directory)
@@ -247,6 +254,13 @@ class BatchPlan:
             instructor=written.instructor,
             skipped=self.skipped,
         )
+
+
+def sheet_digest_with(sheet: LoadedSheet, roster: Roster) -> str:
+    import hashlib
+
+    ids = "\n".join(roster.students).encode()
+    return hashlib.sha256(sheet.digest.encode() + b"\0" + ids).hexdigest()
 
 
 def task_limits(sheet: LoadedSheet) -> dict[str, TaskLimits]:

@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="dask scheduler address (with --executor dask)"
     )
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="grade each hand-in with its first listed author's variant (columns id, name)",
+    )
     g.set_defaults(func=cmd_grade)
 
     c = sub.add_parser("check", help="check your own hand-in before you hand it in")
@@ -81,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--sheet", type=Path, required=True)
     c.add_argument("--out", type=Path, default=Path("reports"))
     c.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    c.add_argument("--student", metavar="ID", help="check with your own variant's numbers")
     c.set_defaults(func=cmd_check)
 
     ci = sub.add_parser("ci", help="autograde in CI: JUnit, Gradescope, GitHub step summary")
@@ -113,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
         help="write a starter notebook instead (to FILE, default SHEET-ID.ipynb here)",
     )
     t.set_defaults(func=cmd_template)
+    h = sub.add_parser("handout", help="each student's own sheet, and the instructor's key")
+    h.add_argument("sheet", type=Path)
+    h.add_argument("--roster", type=Path, required=True, metavar="ROSTER.csv")
+    h.add_argument("--out", type=Path, required=True)
+    h.set_defaults(func=cmd_handout)
     _add_generate(sub)
     return p
 
@@ -169,6 +181,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    roster = _roster(args.roster, sheet)
     if args.executor == "dask":
         from grader.distributed import grade_batch_dask
 
@@ -181,6 +194,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             force=args.force,
             tasks=args.tasks,
+            roster=roster,
         )
     else:
         from grader.progress import BatchProgress
@@ -195,9 +209,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 progress=bar.advance,
                 on_start=bar.start,
                 tasks=args.tasks,
+                roster=roster,
             )
     _print_batch(batch)
     return EXIT_OK
+
+
+def _roster(path: Path | None, sheet):  # noqa: ANN001, ANN202 - lazily imported types
+    if path is None:
+        return None
+    from grader.variants import read_roster
+
+    if sheet.model.variants is None:
+        print(
+            f"grader: {sheet.path} has no `variants:`: the roster only names the authors",
+            file=sys.stderr,
+        )
+    return read_roster(path)
 
 
 def _print_batch(batch) -> None:  # noqa: ANN001 - grader.batch.BatchResult, imported lazily
@@ -225,7 +253,9 @@ def _print_batch(batch) -> None:  # noqa: ANN001 - grader.batch.BatchResult, imp
         print(f"  {name(item.name):<32} {score}{flag}")
 
 
-def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: ANN202
+def _grade_one(  # noqa: ANN202
+    path: Path, sheet_path: Path, *, visible_only: bool, student: str | None = None
+):
     from grader.intake import HandInRefused, vet
     from grader.sandbox.runner import warm_up
 
@@ -248,9 +278,16 @@ def _grade_one(path: Path, sheet_path: Path, *, visible_only: bool):  # noqa: AN
     from grader.sheet.loader import load_sheet
 
     sheet = load_sheet(sheet_path)
+    if student is not None:
+        from dataclasses import replace
+
+        from grader.variants import variant_sheet
+
+        sheet = variant_sheet(sheet, student)  # the student's own numbers
     _say_how_isolated()
     options = GradeOptions(visible_only=visible_only)
-    return sheet, grade_handin(sheet, path, options=options, name=text_name(path.name))
+    result = grade_handin(sheet, path, options=options, name=text_name(path.name))
+    return sheet, replace(result, variant=student) if student is not None else result
 
 
 def _write_report(result, sheet, out: Path, path: Path) -> Path:  # noqa: ANN001
@@ -276,7 +313,7 @@ def _exit_for(result) -> int:  # noqa: ANN001
 def cmd_check(args: argparse.Namespace) -> int:
     from grader.reports.terminal import check_json, print_check_table
 
-    sheet, result = _grade_one(args.path, args.sheet, visible_only=True)
+    sheet, result = _grade_one(args.path, args.sheet, visible_only=True, student=args.student)
     report = _write_report(result, sheet, args.out, args.path)
     if args.json:
         print(check_json(result))
@@ -317,6 +354,23 @@ def _exit_reaching(result, points: float) -> int:  # noqa: ANN001
         f"({result.auto_score:g} from automatic checks)."
     )
     return EXIT_OK if reached else EXIT_NOT_FULL
+
+
+def cmd_handout(args: argparse.Namespace) -> int:
+    from grader.handout import write_handouts
+    from grader.sheet.loader import load_sheet
+    from grader.variants import read_roster
+
+    sheet = load_sheet(args.sheet)
+    roster = read_roster(args.roster)
+    if sheet.model.variants is None:
+        print(
+            f"grader: {args.sheet} has no `variants:`: every student gets the same numbers",
+            file=sys.stderr,
+        )
+    done = write_handouts(sheet=sheet, roster=roster, out_dir=args.out)
+    print(f"Wrote {len(done.folders)} sheets under {args.out}; the key: {done.key_md}")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

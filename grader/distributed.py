@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from grader.results import SubmissionResult
     from grader.sandbox.runner import Limits, Sandbox
     from grader.sheet.loader import LoadedSheet
+    from grader.variants import Roster
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def grade_batch_dask(
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     tasks: Sequence[str] | None = None,
+    roster: Roster | None = None,
 ) -> BatchResult:
     """Grade every hand-in in ``paths`` on the cluster at ``scheduler`` (address or Client).
 
@@ -137,6 +139,7 @@ def grade_batch_dask(
         limits=limits,
         progress=progress,
         tasks=tasks,
+        roster=roster,
     )
     if not plan.todo:
         return plan.complete()

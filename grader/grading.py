@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from grader.sandbox.protocol import Outcome, Probe
 from grader.sandbox.runner import Limits, RunReport, run_probes
 from grader.sheet.loader import LoadedSheet
 
+if TYPE_CHECKING:
+    from grader.variants import Roster
+
 log = logging.getLogger(__name__)
 
 AUTHORS_PROBE = Probe(id="meta/authors", name="AUTHORS", op="value", timeout=2.0)
@@ -64,6 +68,8 @@ class GradeOptions:
     overrides: Overrides = field(default_factory=dict)
     #: grade only these tasks (``grader grade --task``); None: every task
     tasks: frozenset[str] | None = None
+    #: each hand-in graded with the variant of its first listed author (grader.variants)
+    roster: Roster | None = None
 
 
 def submission_digest(path: Path) -> str:

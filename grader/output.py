@@ -232,6 +232,8 @@ def result_from_json(data: dict[str, Any]) -> SubmissionResult:
         import_error=data.get("import_error"),
         seconds=float(data.get("seconds", 0.0)),
         notes=tuple(data.get("notes", ())),
+        variant=data.get("variant"),
+        other_variants=tuple(data.get("other_variants", ())),
     )
 
 
@@ -294,6 +296,11 @@ def gradebook_csv(results: Sequence[SubmissionResult], task_ids: Sequence[str]) 
     such as ``=HYPERLINK(…)`` reaches the spreadsheet as text; scores are numbers.
     """
     header = ["name", "id", "submission", *task_ids, "total", "max_total", "pending_manual"]
+    graded_with_roster = any(r.variant is not None or _defaulted(r) for r in results)
+    if graded_with_roster:
+        # which student's numbers each hand-in was graded with; "default" flags authors the
+        # roster does not know; other_variants: whose numbers some answers fit instead
+        header += ["variant", "other_variants"]
     rows = []
     for r in results:
         by_id = {t.task_id: t for t in r.tasks}
@@ -309,10 +316,19 @@ def gradebook_csv(results: Sequence[SubmissionResult], task_ids: Sequence[str]) 
                     points(r.score),
                     points(r.max_score),
                     csv_text(" ".join(pending)),
+                    *(
+                        [csv_text(r.variant or "default"), csv_text(" ".join(r.other_variants))]
+                        if graded_with_roster
+                        else []
+                    ),
                 ]
             )
     rows.sort(key=lambda row: (csv_unquote(row[0]).casefold(), row[2]))
     return csv_rows([[csv_text(h) for h in header], *rows])
+
+
+def _defaulted(result: SubmissionResult) -> bool:
+    return any("graded with the sheet's own numbers" in n for n in result.notes)
 
 
 @dataclass(frozen=True)

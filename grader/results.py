@@ -182,6 +182,10 @@ class SubmissionResult:
     output: str = ""
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the roster id whose numbers the hand-in was graded with (None without a roster)
+    variant: str | None = None
+    #: for the instructor only: roster ids whose numbers some answers fit instead
+    other_variants: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -212,6 +216,7 @@ class SubmissionResult:
         echo hidden inputs): it is kept beside, for the instructor only."""
         data: dict[str, Any] = {
             "submission": self.submission,
+            **({"variant": self.variant} if self.variant is not None else {}),
             "sheet": self.sheet,
             "authors": [{"name": a.name, "id": a.id} for a in self.authors],
             "score": self.score,
@@ -222,6 +227,8 @@ class SubmissionResult:
         }
         if self.notes:
             data["notes"] = list(self.notes)
+        if self.other_variants:
+            data["other_variants"] = list(self.other_variants)
         return data
 
 

@@ -18,14 +18,14 @@ _AUTHORS = [
 
 
 @dataclass(frozen=True)
-class _TaskPart:
+class TaskPart:
     heading: str
     prompt: str
     given: list[str]
     code: list[str]
 
 
-def _task_parts(sheet: LoadedSheet) -> list[_TaskPart]:
+def task_parts(sheet: LoadedSheet) -> list[TaskPart]:
     """Per task (that asks for a name not asked before): its heading, prompt, given data and
     the code defining its names (the signature from the sheet's `names:`, else from the
     check: a function's arguments, a constant's shape)."""
@@ -47,7 +47,7 @@ def _task_parts(sheet: LoadedSheet) -> list[_TaskPart]:
         ]
         points = f"{task.spec.points:g} point{'s' if task.spec.points != 1 else ''}"
         heading = f"{task.spec.id} ({points}) {task.spec.title}".rstrip()
-        parts.append(_TaskPart(heading, task.spec.prompt.strip(), given, code))
+        parts.append(TaskPart(heading, task.spec.prompt.strip(), given, code))
     return parts
 
 
@@ -71,14 +71,23 @@ def _given_lines(sheet: LoadedSheet, name: str) -> list[str]:
     for step in name.split("."):
         data = data.get(step) if isinstance(data, dict) else None
     if isinstance(data, dict):
-        return [f"{key} = {value!r}" for key, value in data.items()]
-    return [] if data is None else [f"{name.split('.')[-1]} = {data!r}"]
+        return [f"{key} = {_literal(value)}" for key, value in data.items()]
+    return [] if data is None else [f"{name.split('.')[-1]} = {_literal(data)}"]
+
+
+def _literal(value: Any) -> str:
+    """Data as a Python literal a student can paste, whole numbers without a trailing .0."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
 
 
 def submission_template(sheet: LoadedSheet) -> str:
     model = sheet.model
     lines = [f'"""Hand-in for {model.title or model.id}."""', "", *_IMPORTS, "", *_AUTHORS, ""]
-    for part in _task_parts(sheet):
+    for part in task_parts(sheet):
         lines += ["", f"# --- {part.heading}"]
         if part.prompt:
             lines += [f"# {line}" for line in part.prompt.splitlines()]
@@ -101,7 +110,7 @@ def notebook_template(sheet: LoadedSheet) -> str:
         ),
         new_code_cell("\n".join([*_IMPORTS, "", *_AUTHORS])),
     ]
-    for part in _task_parts(sheet):
+    for part in task_parts(sheet):
         text = [f"## {part.heading}"]
         if part.prompt:
             text += ["", part.prompt]

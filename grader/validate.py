@@ -28,6 +28,7 @@ def validate_sheet(path: Path) -> ValidationReport:
         f"{points(total)} points; reference answers computed."
     )
     head += "".join(f"\nwarning: {w}" for w in _lints(path, sheet))
+    head += _variants(path, sheet)
     solution = sheet.solution_path()
     if solution is None:
         return ValidationReport(head + "\n(no `solution:` given, so no hand-in was graded)", None)
@@ -68,6 +69,20 @@ def validate_sheet(path: Path) -> ValidationReport:
         f"on the auto-graded tasks{waiting}.",
         result,
     )
+
+
+def _variants(path: Path, sheet: LoadedSheet) -> str:
+    """A sample of per-student variants must each be sensible (its conditions hold, every
+    reference answer is finite); a sheet whose variants are not fails validation."""
+    from grader.variants import SAMPLE, validate_variants
+
+    if sheet.model.variants is None:
+        return ""
+    problems = validate_variants(sheet)
+    if problems:
+        where = Location(str(path), sheet_line(path, "variants"), "variants")
+        raise SheetError([Problem(where, p) for p in problems])
+    return f"\n{SAMPLE} sample variants drawn: each is sensible."
 
 
 def _lints(path: Path, sheet: LoadedSheet) -> list[str]:

@@ -26,7 +26,7 @@ from grader.checks.base import Check
 from grader.checks.cases import stable_seed
 from grader.errors import Problem, SheetError, UsageError
 from grader.generators import Draw
-from grader.sheet.loader import LoadedSheet, build_tasks, load_sheet
+from grader.sheet.loader import LoadedSheet, build_tasks
 from grader.sheet.yamlsource import load_yaml
 
 __all__ = [
@@ -187,9 +187,12 @@ def _depends(check: Check, roots: set[str]) -> bool:
     return bool({g.split(".")[0] for g in check.given_data()} & roots)
 
 
-def validate_variants(path: Path, sample: int = 12) -> list[str]:
+#: variants `grader validate` draws
+SAMPLE = 12
+
+
+def validate_variants(sheet: LoadedSheet, sample: int = SAMPLE) -> list[str]:
     """Problems of a sample of variants (``grader validate``): each must be sensible."""
-    sheet = load_sheet(path)
     if sheet.model.variants is None:
         return []
     out = []
@@ -201,3 +204,139 @@ def validate_variants(path: Path, sample: int = 12) -> list[str]:
             out.append(f"variant {student}: {exc.problems[0].message}")
     return out
 
+
+
+# ------------------------------------------------------------------ grading with a roster
+_SHEETS: dict[tuple[str, str], LoadedSheet] = {}
+#: variants kept per process (a class of 300 costs about 30 ms and little memory each)
+MAX_CACHED = 512
+
+
+def variant_sheet(sheet: LoadedSheet, student: str | None) -> LoadedSheet:
+    """The sheet of ``student``'s variant, built once per process."""
+    if student is None or sheet.model.variants is None:
+        return sheet
+    key = (sheet.digest, student)
+    if key not in _SHEETS:
+        if len(_SHEETS) >= MAX_CACHED:
+            _SHEETS.pop(next(iter(_SHEETS)))
+        _SHEETS[key] = load_variant(sheet, student)
+    return _SHEETS[key]
+
+
+def student_of(path: Path, roster: Roster) -> tuple[str | None, str]:
+    """The roster id whose variant grades ``path`` (its first listed author), and what to say."""
+    from grader.handin.authors import static_authors
+
+    authors = static_authors(path)
+    listed = [a for a in authors if a.id in roster.students]
+    if not authors:
+        return None, (
+            "No AUTHORS were found in your hand-in: it was graded with the sheet's own numbers, "
+            "not your variant."
+        )
+    if not listed:
+        ids = ", ".join(a.id or a.name for a in authors)
+        return None, (
+            f"None of your AUTHORS ({ids}) is in the roster: your hand-in was graded with the "
+            "sheet's own numbers, not your variant."
+        )
+    first = listed[0]
+    group = " (a group is graded with its first listed author's)" if len(authors) > 1 else ""
+    return first.id, f"Graded with the numbers of {first.id}'s sheet{group}."
+
+
+def grade_variant(
+    sheet: LoadedSheet,
+    path: Path,
+    *,
+    options: Any,
+    name: str | None,
+    grade: Any,
+) -> Any:
+    """Grade ``path`` with its authors' variant (``options.roster``), and say so."""
+    from grader.results import SubmissionResult
+
+    roster: Roster = options.roster
+    student, note = student_of(path, roster)
+    variant = variant_sheet(sheet, student)
+    result: SubmissionResult = grade(variant, path, name=name)
+    others = other_numbers(sheet, variant, result, roster, student)
+    if others:
+        result = _told_other_numbers(result, others)
+    return dataclasses.replace(
+        result, variant=student, notes=(note, *result.notes), other_variants=others
+    )
+
+
+def other_numbers(
+    sheet: LoadedSheet,
+    variant: LoadedSheet,
+    result: Any,
+    roster: Roster,
+    student: str | None,
+) -> tuple[str, ...]:
+    """Roster ids whose numbers a check's wrong answers on the given data all fit.
+
+    A fit says something only when it is rare: a predicted class of 0 fits half the class,
+    the values (2, 5) of a gradient at someone else's point fit that point's owner alone. So
+    a check counts when at most one student in twenty (at least one) shares the fit.
+    """
+    if sheet.model.variants is None:
+        return ()
+    roots = {p.split(".")[0] for p in sheet.model.variants.given}
+    given = {
+        c.check_id: set(c.given_expectations())
+        for t in variant.tasks
+        for c in t.checks
+        if _depends(c, roots)
+    }
+    wrong: dict[str, dict[tuple[str, int], str]] = {}
+    for t in result.tasks:
+        for c in t.checks:
+            if c.check_id in given and not c.passed:
+                cases = {
+                    w: case.given
+                    for w, case in _by_place(c.cases)
+                    if not case.ok and w in given[c.check_id]
+                }
+                if cases and all(g is not None for g in cases.values()):
+                    wrong[c.check_id] = cases
+    if not wrong:
+        return ()
+    fits: dict[str, list[str]] = {check_id: [] for check_id in wrong}
+    for other in roster.students:
+        if other == student:
+            continue
+        expected = {
+            c.check_id: c.given_expectations()
+            for t in variant_sheet(sheet, other).tasks
+            for c in t.checks
+            if c.check_id in wrong
+        }
+        for check_id, cases in wrong.items():
+            if all(expected[check_id].get(w) == g for w, g in cases.items()):
+                fits[check_id].append(other)
+    rare = max(1, len(roster.students) // 20)
+    found = {o for owners in fits.values() if len(owners) <= rare for o in owners}
+    return tuple(sorted(found))
+
+
+def _by_place(cases: Any) -> list[tuple[tuple[str, int], Any]]:
+    """Each case with its place: (part, position in the part), the same in every variant."""
+    seen: dict[str, int] = {}
+    out = []
+    for case in cases:
+        k = seen.get(case.part, 0)
+        seen[case.part] = k + 1
+        out.append(((case.part, k), case))
+    return out
+
+
+def _told_other_numbers(result: Any, others: tuple[str, ...]) -> Any:
+    """The student is told, without naming anyone; the instructor sees whose numbers."""
+    message = (
+        "Some of your answers are the numbers of another student's sheet, not of yours: "
+        "work with your own variant's data."
+    )
+    return dataclasses.replace(result, notes=(message, *result.notes))

@@ -48,6 +48,11 @@ class Check(ABC, Generic[SpecT]):
         """How the name looks in a hand-in skeleton (`grader template`)."""
         return f"def {self.spec.name}(*args):"
 
+    def given_expectations(self) -> dict[tuple[str, int], str]:
+        """The expected answers on the sheet's given data, as feedback shows them, by place
+        (part, position): to tell a student whose answers fit another variant's numbers."""
+        return {}
+
     def given_data(self) -> list[str]:
         """Names of the sheet's `given:` data this check asks about (shown in templates)."""
         return []

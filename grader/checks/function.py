@@ -171,6 +171,22 @@ class FunctionCheck(Check[FunctionSpec]):
     def skeleton(self) -> str:
         return f"def {self.spec.name}({', '.join(self.signature)}):"
 
+    def given_expectations(self) -> dict[tuple[str, int], str]:
+        if self._pool is None:
+            return {}
+        out: dict[tuple[str, int], str] = {}
+        for part, cases in zip(self.drawer.parts, self._pool.fixed, strict=True):
+            if part.given is None:
+                continue
+            texts = [
+                fmt(case.expected[i]) if self.spec.items else fmt(case.expected)
+                for case in cases
+                for i in (range(len(self.spec.items)) if self.spec.items else [0])
+            ]
+            key = cases[0].part if cases else ""
+            out.update({(key, k): text for k, text in enumerate(texts)})
+        return out
+
     def given_data(self) -> list[str]:
         parts = [p.given for p in self.drawer.parts if isinstance(p.given, str)]
         formulas = [r.evaluator.formula for r in self.rules if r.evaluator is not None]

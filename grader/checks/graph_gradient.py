@@ -265,6 +265,9 @@ class GraphGradientCheck(Check[GraphGradientSpec]):
             raise SpecError("at", f"given data {self.spec.at!r} is not a point (name: value)")
         return {k: float(v) for k, v in point.items()}
 
+    def given_expectations(self) -> dict[tuple[str, int], str]:
+        return {("given", j): fmt(_number(v)) for j, v in enumerate(self.expected)}
+
     def given_data(self) -> list[str]:
         return [self.spec.at] if isinstance(self.spec.at, str) else []
 

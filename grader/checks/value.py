@@ -89,6 +89,9 @@ class ValueCheck(Check[ValueSpec]):
     def skeleton(self) -> str:
         return f"{self.spec.name} = None"
 
+    def given_expectations(self) -> dict[tuple[str, int], str]:
+        return {("value", 0): fmt(self.case.expected)}
+
     def given_data(self) -> list[str]:
         own = [self.spec.given] if self.spec.given else []
         formula = self.reference_formula

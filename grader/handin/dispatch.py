@@ -24,6 +24,17 @@ def grade_handin(
     ``.tex``). ``grade`` is the Python grading every kind goes through in the end (callers pass
     their own reference to it, so that a test may replace it); ``name`` is what the hand-in is
     known by (its path relative to the folder given)."""
+    if options is not None and options.roster is not None:
+        from dataclasses import replace
+
+        from grader.variants import grade_variant
+
+        plain = replace(options, roster=None)
+
+        def one(variant: LoadedSheet, path: Path, *, name: str | None) -> SubmissionResult:
+            return grade_handin(variant, path, options=plain, runner=runner, grade=grade, name=name)
+
+        return grade_variant(sheet, path, options=options, name=name, grade=one)  # type: ignore[no-any-return]
     kind = handin_kind(path)
     if kind == "notebook":
         from grader.handin.notebook_grading import grade_notebook
