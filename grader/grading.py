@@ -127,7 +127,7 @@ def grade_submission(
                 )
             )
         else:
-            result = _judge(check, trial, report.outcomes)
+            result = judge_check(check, trial, report.outcomes)
             if tree is not None:
                 result = _suggest_names(result, trial.probes, report.outcomes, tree)
             by_task[task_id].append(result)
@@ -161,11 +161,32 @@ def grade_submission(
     )
 
 
-def _judge(check, trial, outcomes: Mapping[str, Outcome]) -> CheckResult:  # noqa: ANN001
+#: CPU seconds one check may spend judging one hand-in's answers (a proof per mistake
+#: included); a stuck judgement costs that check, never the hand-in or the batch
+JUDGE_SECONDS = 30.0
+
+
+def judge_check(check, trial, outcomes: Mapping[str, Outcome]) -> CheckResult:  # noqa: ANN001
     """The check's verdict; judging that fails is the check's `error`, never a pass or a
     task left waiting (a CI job must not go green on an answer nobody judged)."""
+    from grader.judge.budget import BudgetExceeded, cpu_budget
+
     try:
-        return trial.judge(outcomes)
+        with cpu_budget(JUDGE_SECONDS) as own:
+            return trial.judge(outcomes)
+    except BudgetExceeded as exc:
+        if exc.budget is not own:
+            raise
+        log.warning("check %s spent its judging budget", check.check_id)
+        return check.result(
+            fraction=0.0,
+            feedback=[
+                f"The grader spent its {JUDGE_SECONDS:g} s budget judging your answer to "
+                f"{check.title} without a verdict: it counts as not right. Return a plain "
+                "number, array or formula of a reasonable size."
+            ],
+            error="judge",
+        )
     except Exception as exc:  # noqa: BLE001 - one answer must not stop the hand-in or batch
         log.warning("check %s could not judge its answer: %r", check.check_id, exc)
         return check.result(

@@ -58,10 +58,15 @@ def as_float(value: Any, what: str = "the answer") -> float:
             raise WrongType(
                 f"{what} should be a number, but it contains {sorted(map(str, expr.free_symbols))}"
             )
+        from grader.judge.evaluate import EvaluationError, numeric_value
+
         try:
-            return float(sympy.N(expr, 30))
-        except (TypeError, ValueError) as exc:
-            raise WrongType(f"{what} should be a real number, but it is {value.text[:80]}") from exc
+            number = numeric_value(expr, 30, budget=1.0)  # student data: under a CPU budget
+        except EvaluationError as exc:
+            raise WrongType(f"{what} has no value the grader could work out ({exc})") from None
+        if abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
+            raise WrongType(f"{what} should be a real number, but it is {value.text[:80]}")
+        return float(number.real)
     raise WrongType(f"{what} should be a number, but it is {describe_type(value)}")
 
 

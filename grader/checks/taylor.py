@@ -150,8 +150,10 @@ _FACTORIAL = "A Taylor coefficient is f⁽ᵏ⁾(0)/k!: you gave the derivative 
 def _same(given: sympy.Expr, expected: sympy.Expr, rtol: float) -> bool:
     if given.is_Rational and expected.is_Rational:
         return bool(given == expected)
+    from grader.judge.evaluate import EvaluationError, numeric_value
+
     try:
-        g, e = complex(sympy.N(given, 30)), complex(sympy.N(expected, 30))
-    except (TypeError, ValueError):
+        g, e = numeric_value(given, 30), numeric_value(expected, 30)
+    except EvaluationError:
         return False
     return abs(g - e) <= rtol * max(abs(e), 1e-300) or abs(g - e) <= 1e-15

@@ -143,6 +143,9 @@ def _on_sigprof(signum: int, frame: FrameType | None) -> None:
         return
     expired = b.outermost_expired()
     if expired is not None:
+        # again and again until the block is left: code that catches Exception (sympy has
+        # such places) or a gc callback can swallow one of these, never all of them
+        signal.setitimer(signal.ITIMER_PROF, 0.02)
         raise BudgetExceeded(expired)
     signal.setitimer(signal.ITIMER_PROF, max(b.left(), 1e-4))  # timer granularity: re-arm
 

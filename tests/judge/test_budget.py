@@ -89,3 +89,22 @@ def test_reading_has_its_own_budget() -> None:
         parse_expression(text, budget=0.2)
     assert "took more than 0.2 s of CPU time" in str(info.value)
     assert time.process_time() - started < 0.5
+
+
+def test_a_budget_exception_that_is_swallowed_once_comes_again() -> None:
+    # sympy (and code it runs) may catch Exception once and go on computing: the budget
+    # must still end the block at the next tick, not let the rest run unbounded
+    def busy(seconds: float) -> None:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            sum(i * i for i in range(1000))
+
+    started = time.process_time()
+    with pytest.raises(BudgetExceeded):
+        with cpu_budget(0.2):
+            try:
+                busy(5.0)
+            except Exception:  # noqa: BLE001 - what careless code does
+                pass
+            busy(5.0)
+    assert time.process_time() - started < 1.5
