@@ -1801,6 +1801,50 @@ EMPIRICAL_VS_DATA_GENERATING = "CACHE LOG\\n" + _POISON_LOG
 )
 
 
+threat(
+    name="factorial_flood",
+    doc="""Answers whose text takes a naive reader forever (issue 11, item 1): the derivative
+of the sigmoid as `x` followed by 20,000 `!` (a factorial rewrite quadratic in their number
+took minutes), the Taylor coefficients as `Sum(1/n**(1+1/10**9), (n, 1, oo))` (a sum sympy's
+`N` evaluates with no end in sight). Every parse and evaluation of returned data runs under a
+budget with size caps first: 6.2a and 6.2d `failed` or `error` within seconds, the batch goes
+on, and nothing waits for a person.""",
+    replace={
+        "sigmoid_derivative": '''
+def sigmoid_derivative(x):
+    """ATTACK: a formula of 20,000 factorials, handed in as text."""
+    return "x" + "!" * 20000
+''',
+        "taylor": '''
+TAYLOR_COEFFICIENTS = ["Sum(1/n**(1 + 1/10**9), (n, 1, oo))"] * 4  # ATTACK: endless sums
+''',
+    },
+    lose={"6.2a": ["failed", "error"], "6.2d": ["failed", "error"]},
+    max_grading_seconds=60,
+)
+
+threat(
+    name="overflow_answers",
+    doc="""Answers that overflow every float the grader might try (issue 11, item 2):
+`exp(exp(exp(exp(10))))` as the Taylor coefficients and as both partial derivatives, for
+numbers and for symbols. An exception while judging used to turn 6.2d and 6.3b into
+`manual`, so that `grader ci` said "full marks" and a CI job went green: they must be
+`failed` or `error`, never `manual` or passed.""",
+    replace={
+        "taylor": '''
+TAYLOR_COEFFICIENTS = [sympy.exp(sympy.exp(sympy.exp(sympy.exp(10))))] * 4  # ATTACK: overflow
+''',
+        "gradients": '''
+def gradients(a, b):
+    """ATTACK: a tower of exponentials for every argument."""
+    tower = sympy.exp(sympy.exp(sympy.exp(sympy.exp(10))))
+    return tower, tower
+''',
+    },
+    lose={"6.2d": ["failed", "error"], "6.3b": ["failed", "error"]},
+)
+
+
 # ---------------------------------------------------------------- the correct hand-in
 CORRECT_FILE = "Zoë Müller – korrekt.py"
 CORRECT_DOC = """Exercise sheet 6: a complete, correct hand-in (the file name has non-ASCII characters
