@@ -103,6 +103,7 @@ class Check(ABC, Generic[SpecT]):
         expected_mathml: str | None = None,
         given_mathml: str | None = None,
         cases: Sequence[CaseResult] = (),
+        right: Sequence[str] = (),
     ) -> CheckResult:
         fraction = min(max(fraction, 0.0), 1.0)
         return CheckResult(
@@ -125,6 +126,7 @@ class Check(ABC, Generic[SpecT]):
             expected_mathml=None if self.spec.hidden else expected_mathml,
             given_mathml=None if self.spec.hidden else given_mathml,
             cases=() if self.spec.hidden else tuple(cases),
+            right=tuple(right),
         )
 
     def error_result(self, outcome: Outcome, *, what: str | None = None) -> CheckResult:
@@ -163,7 +165,7 @@ def describe_error(name: str, err: ProbeError) -> str:
         case "timeout":
             return f"{subject} {err.message}{where}: an endless loop, or too slow? It was stopped."
         case "memory":
-            return f"{subject} {err.message}{where}: it used more memory than allowed."
+            return f"{subject} ran out of memory{where}: {err.message}."
         case "output":
             return f"{subject} {err.message}."
         case "crashed":

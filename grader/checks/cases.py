@@ -31,6 +31,8 @@ DimSpec = int | tuple[int, int] | Each[int] | str
 
 #: alternatives kept per random case slot (a hand-in draws one of each)
 POOL = 12
+#: parts with more random cases than this are not redrawn for telling cases
+TELLING_MAX = 8
 
 
 class PartSpec(Model):
@@ -51,7 +53,9 @@ class PartSpec(Model):
     dims: dict[str, DimSpec] = {}
     #: "share": the share of right cases counts; "all": all must be right
     scoring: Literal["share", "all"] = "share"
-    #: redraw random cases on which a known mistake gives the reference's answer
+    #: redraw random cases on which a known mistake gives the reference's answer (parts of
+    #: up to TELLING_MAX cases: among more, a mistake shows by itself, and redrawing would
+    #: bias the draw, e.g. to negative x only where σ(|x|) is the mistake)
     telling: bool = True
 
     @field_validator("each")
@@ -275,7 +279,7 @@ def _telling(
             reason = reason or str(exc)
             continue
         solved += 1
-        if not part.telling or len(case.mistakes) >= case.applicable:
+        if not part.telling or part.count > TELLING_MAX or len(case.mistakes) >= case.applicable:
             return case
         if best is None or len(case.mistakes) > len(best.mistakes):
             best = case

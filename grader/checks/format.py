@@ -1,4 +1,8 @@
-"""How values read in feedback: short, and never two different numbers printed alike."""
+"""How values read in feedback: short, and never two different numbers printed alike.
+
+Numbers follow the one rule every report uses (grader.reports.numbers): ``0.3333``, not
+``0.333300000000000``; ``[0, 0.494, 0.506]``, not numpy's spacing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy
+
+from grader.reports import numbers
+from grader.reports.numbers import DIGITS
 
 __all__ = ["fmt", "fmt_pair", "fmt_number"]
 
@@ -43,7 +50,7 @@ def fmt_number(value: Any, digits: int = 6) -> str:
     return text
 
 
-def fmt(value: Any, digits: int = 6) -> str:
+def fmt(value: Any, digits: int = DIGITS) -> str:
     """A short, readable form of a number, array, tuple or expression."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
@@ -65,18 +72,12 @@ def fmt(value: Any, digits: int = 6) -> str:
 
 
 def _array(a: np.ndarray, digits: int) -> str:
-    if a.ndim == 1:
-        shown = [fmt_number(v, digits) for v in a[:MAX_ITEMS].tolist()]
-        more = ", …" if a.size > MAX_ITEMS else ""
-        return "[" + ", ".join(shown) + more + "]"
-    rows = [_array(row, digits) for row in a[:MAX_ITEMS]]
-    more = ", …" if len(a) > MAX_ITEMS else ""
-    return "[" + ", ".join(rows) + more + "]"
+    return numbers.array(a, digits)
 
 
 def fmt_pair(a: Any, b: Any) -> tuple[str, str]:
     """Two values with enough digits that they print differently when they differ."""
-    for digits in (6, 9, 12, 17):
+    for digits in (DIGITS, 6, 9, 12, 15, 17):
         x, y = fmt(a, digits), fmt(b, digits)
         if x != y:
             return x, y

@@ -272,7 +272,10 @@ class FunctionCheck(Check[FunctionSpec]):
             key = f"property{relation.index}"
             judged = tuple(relation.judge(c, answers, key) for c in rcases)
             spec = relation.spec
-            parts.append(Part(key, spec.weight, spec.message, judged, scoring=spec.scoring))
+            holds = f"Satisfied: {spec.message.rstrip('.')}."
+            parts.append(
+                Part(key, spec.weight, spec.message, judged, scoring=spec.scoring, right=holds)
+            )
         plot = None
         if planned.plot_xs.size:
             xs, ref = self._plot_reference()

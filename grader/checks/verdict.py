@@ -36,6 +36,8 @@ class Part:
     scoring: Literal["share", "all"] = "share"
     #: the task's own data: right here but wrong elsewhere suggests a hard-coded answer
     given: bool = False
+    #: what to say when this part is right and others are not (default: "… is right on …")
+    right: str | None = None
 
     @property
     def answerable(self) -> tuple[CaseResult, ...]:
@@ -81,8 +83,15 @@ def check_verdict(
     wrong = [c for c in cases if not c.ok]
     named = _named(wrong, mistakes)
     hidden = check.spec.hidden
+    right: list[str] = []
     if not wrong and fraction >= 1.0 - 1e-12:
-        feedback.insert(0, success or f"{check.title} is right on {_join(scored)}.")
+        right.append(success or f"{check.title} is right on {_join(scored)}.")
+        feedback.insert(0, right[0])
+    elif not hidden:
+        # what already holds, said apart (last): the terminal lists only what is left to fix
+        right = [
+            p.right or f"{check.title} is right on {p.description}." for p in scored if p.score >= 1
+        ]
     feedback.extend(m.message for m in named)
     errors = [c for c in wrong if c.error]
     if errors and errors[0].note:
@@ -95,6 +104,7 @@ def check_verdict(
         named.append(hard)
         feedback.append(hard.message)
     feedback.extend(notes)
+    feedback.extend(r for r in right if r not in feedback)
     shown = failing if failing is not None and not hidden else None
     return check.result(
         fraction=fraction,
@@ -107,6 +117,7 @@ def check_verdict(
         error=errors[0].error if errors and fraction < 1.0 - 1e-12 else None,
         plot=plot,
         cases=() if hidden else tuple(cases),
+        right=right,
     )
 
 

@@ -27,7 +27,8 @@ OUTPUT_LIMIT = 20_000
 
 
 METHOD = {
-    "symbolic": "judged symbolically (a proof that the expressions are equal)",
+    # says how, not what came of it: a wrong answer is judged symbolically too (refuted)
+    "symbolic": "judged symbolically (your formula against the expected one)",
     "numeric": "judged numerically (compared at sample points)",
     "exact": "compared exactly",
     "manual": "graded by hand",
