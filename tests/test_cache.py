@@ -12,6 +12,10 @@ import grader.cache as cache
 from grader.checks import taylor
 from grader.sheet.loader import load_sheet
 
+# slow: loads sheets again and again
+pytestmark = pytest.mark.slow
+
+
 SHEET6 = Path(__file__).resolve().parents[1] / "exercises" / "sheet06.yaml"
 
 

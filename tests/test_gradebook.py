@@ -8,8 +8,13 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from grader.cli import main
 from tests.conftest import SHEET06, SUBMISSIONS
+
+# slow: whole batches, graded again and again
+pytestmark = pytest.mark.slow
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -176,7 +181,7 @@ def test_manual_answers_survive_any_number_of_reruns(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------- formula injection
-FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 def test_names_and_answers_never_reach_a_spreadsheet_as_formulas(tmp_path: Path) -> None:
@@ -223,8 +228,15 @@ def test_csv_cells() -> None:
 # ----------------------------------------------------------------- names and folders
 def test_hand_ins_are_their_path_and_never_collide_with_class_files(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "out"
-    for name in ["a/hw.py", "b/hw.py", "gradebook.csv.py", "summary.html.py",
-                 "manual_scores.csv.py", "instructor.html.py", "handins.py"]:
+    for name in [
+        "a/hw.py",
+        "b/hw.py",
+        "gradebook.csv.py",
+        "summary.html.py",
+        "manual_scores.csv.py",
+        "instructor.html.py",
+        "handins.py",
+    ]:
         handin(subs, name)
     for _ in range(2):  # the second run into the same folder works as well as the first
         assert grade(subs, out) == 0
@@ -235,8 +247,15 @@ def test_hand_ins_are_their_path_and_never_collide_with_class_files(tmp_path: Pa
     assert result_json(out, "gradebook.csv")["submission"] == "gradebook.csv.py"
     book = rows(out / "gradebook.csv")
     assert sorted(r["submission"] for r in book) == sorted(
-        ["a/hw.py", "b/hw.py", "gradebook.csv.py", "summary.html.py", "manual_scores.csv.py",
-         "instructor.html.py", "handins.py"]
+        [
+            "a/hw.py",
+            "b/hw.py",
+            "gradebook.csv.py",
+            "summary.html.py",
+            "manual_scores.csv.py",
+            "instructor.html.py",
+            "handins.py",
+        ]
     )
     manual = {r["submission"] for r in rows(out / "manual_scores.csv")}
     assert {"a/hw.py", "b/hw.py"} <= manual

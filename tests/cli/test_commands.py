@@ -9,6 +9,9 @@ import pytest
 from grader.cli import main
 from tests.conftest import ROOT, SHEET06
 
+# slow: runs the commands end to end
+pytestmark = pytest.mark.slow
+
 
 def test_validate_passes_on_sheet06(capsys) -> None:  # noqa: ANN001
     assert main(["validate", str(SHEET06)]) == 0
@@ -188,8 +191,18 @@ def test_files_are_written_with_the_umask_not_0600(tmp_path: Path, monkeypatch) 
         monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
         junit, gs, out = tmp_path / "junit.xml", tmp_path / "results.json", tmp_path / "r"
         main(
-            ["ci", str(SUBMISSIONS / "reference.py"), "--sheet", str(SHEET06), "--out", str(out),
-             "--junit", str(junit), "--gradescope", str(gs)]
+            [
+                "ci",
+                str(SUBMISSIONS / "reference.py"),
+                "--sheet",
+                str(SHEET06),
+                "--out",
+                str(out),
+                "--junit",
+                str(junit),
+                "--gradescope",
+                str(gs),
+            ]
         )
         for path in (junit, gs, out / "handins" / "reference" / "report.html"):
             assert path.stat().st_mode & 0o777 == 0o644, path

@@ -17,6 +17,9 @@ from grader.cli import main
 from tests.conftest import SHEET06, SUBMISSIONS
 from tests.generate.sheets import sheet06_with_hidden_check
 
+# slow: builds and runs the generated setups
+pytestmark = pytest.mark.slow
+
 
 def generate(sheet: Path, out: Path, *options: str) -> None:
     assert main(["generate", "github", str(sheet), "--out", str(out), *options]) == 0

@@ -32,7 +32,11 @@ from grader.batch import BatchResult, grade_batch
 from grader.sandbox import Limits, sandbox_isolation
 from grader.sheet.loader import load_sheet
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="the sandbox needs POSIX")
+# slow: every hostile hand-in in one batch
+pytestmark = [
+    pytest.mark.skipif(os.name != "posix", reason="the sandbox needs POSIX"),
+    pytest.mark.slow,
+]
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = REPO / "tests" / "hostile"

@@ -26,7 +26,11 @@ import pytest
 from grader.sandbox import Limits, Sandbox, sandbox_isolation
 from grader.sandbox.protocol import Probe, Unsupported
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="the sandbox needs POSIX")
+# slow: time limits and a busy machine take seconds each
+pytestmark = [
+    pytest.mark.skipif(os.name != "posix", reason="the sandbox needs POSIX"),
+    pytest.mark.slow,
+]
 
 FAST = Limits(import_timeout=2.0, grace=0.5, total_timeout=30.0, memory_mb=1024, cpu_seconds=20)
 
