@@ -289,10 +289,15 @@ def grade_cli(
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"grader grade failed ({proc.returncode}):\n{stderr}")
-    m = re.search(r"Graded (\d+) hand-in\(s\)(?:, (\d+) unchanged)?.* in ([\d.]+) s", stdout)
+    m = re.search(
+        r"Graded (\d+) hand-in\(s\)(?:, (\d+) unchanged)?.*? in (?:(\d+) min ?)?([\d.]+)? ?s?\.",
+        stdout,
+    )
     if m is None:
         raise SystemExit(f"unexpected output:\n{stdout[:2000]}")
-    graded, reused, batch = int(m[1]), int(m[2] or 0), float(m[3])
+    # the command says "12 s" or "1 min 46 s" (grader.reports.numbers.seconds)
+    batch = 60 * float(m[3] or 0) + float(m[4] or 0)
+    graded, reused = int(m[1]), int(m[2] or 0)
     return GradeRun(wall, batch, graded, reused, stdout, cpu), mem
 
 

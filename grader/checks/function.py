@@ -270,7 +270,7 @@ class FunctionCheck(Check[FunctionSpec]):
         answers = Answers(_Outcomes(plan, outcomes), read)
         for relation, rcases in planned.relations:
             key = f"property{relation.index}"
-            judged = tuple(relation.judge(c, answers, key) for c in rcases)
+            judged = relation.judge_all(rcases, answers, key)
             spec = relation.spec
             holds = f"Satisfied: {spec.message.rstrip('.')}."
             parts.append(
@@ -317,8 +317,10 @@ class FunctionCheck(Check[FunctionSpec]):
         return out
 
     def _case(self, case: Case, outcome: Outcome) -> list[CaseResult]:
-        inputs = _inputs(case.values)
-        base = CaseResult(case.label, case.part, False, inputs)
+        # inputs are written out only for a case that is not right (every hand-in, every case)
+        base = CaseResult(case.label, case.part, False, "")
+        if outcome.error is not None or not outcome.ok:
+            base = _replace(base, inputs=_inputs(case.values))
         if outcome.error is not None:
             err = outcome.error
             if err.kind == "unanswerable":
@@ -335,7 +337,15 @@ class FunctionCheck(Check[FunctionSpec]):
         )
         if cmp.value is None:
             mistake = self._mistake_of_shape(case, outcome.value)
-            return [_replace(base, note=cmp.note, expected=cmp.expected_text, mistake=mistake)]
+            return [
+                _replace(
+                    base,
+                    inputs=_inputs(case.values),
+                    note=cmp.note,
+                    expected=cmp.expected_text,
+                    mistake=mistake,
+                )
+            ]
         if not self.spec.items:
             return [self._verdict(base, cmp, case, None)]
         return [self._item(base, cmp, case, i) for i in range(len(self.spec.items))]
@@ -343,10 +353,13 @@ class FunctionCheck(Check[FunctionSpec]):
     def _verdict(
         self, base: CaseResult, cmp: Comparison, case: Case, item: int | None
     ) -> CaseResult:
-        mistake = None if cmp.ok else self._mistake(case, cmp.value, item)
+        if cmp.ok:
+            return _replace(base, ok=True)
+        mistake = self._mistake(case, cmp.value, item)
         return _replace(
             base,
-            ok=cmp.ok,
+            ok=False,
+            inputs=_inputs(case.values),
             expected=cmp.expected_text,
             given=cmp.given_text,
             where=cmp.where,

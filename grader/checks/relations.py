@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -79,6 +79,8 @@ class Relation:
     key: str
     #: names standing for another (``f`` for the check's own function)
     aliases: Mapping[str, str]
+    #: the calls of each pool case, by the case's identity (pool cases live as long as this)
+    _calls: dict[int, list[StudentCall]] = field(default_factory=dict)
 
     @property
     def tolerance(self) -> Tolerance:
@@ -97,9 +99,36 @@ class Relation:
         )
 
     def calls(self, case: Case) -> list[StudentCall]:
-        collector = Collector()
-        evaluate(self.formula, self.env(case.values, collector))
-        return list(collector.calls.values())
+        """The hand-in calls this case needs (the same for every hand-in: worked out once)."""
+        known = self._calls.get(id(case))
+        if known is None:
+            collector = Collector()
+            evaluate(self.formula, self.env(case.values, collector))
+            known = self._calls[id(case)] = list(collector.calls.values())
+        return known
+
+    def judge_all(
+        self, cases: Sequence[Case], answers: Answers, part: str
+    ) -> tuple[CaseResult, ...]:
+        """Every case's verdict. A relation in numbers only that must hold everywhere is
+        first evaluated once, on arrays of all its cases (as fast as one case); only when it
+        fails there is each case looked at, to say where."""
+        if self.spec.scoring == "all" and self._holds_everywhere(cases, answers):
+            return tuple(CaseResult(c.label, part, True) for c in cases)
+        return tuple(self.judge(c, answers, part) for c in cases)
+
+    def _holds_everywhere(self, cases: Sequence[Case], answers: Answers) -> bool:
+        names = list(cases[0].values) if cases else []
+        if not (names and _entrywise(self.formula, self.student)):
+            return False
+        if not all(_scalar(c.values[n]) for c in cases for n in names):
+            return False
+        arrays = {n: np.array([float(c.values[n]) for c in cases]) for n in names}
+        elementwise = _Elementwise(answers, len(cases))
+        try:
+            return bool(evaluate(self.formula, self.env(arrays, elementwise)))
+        except Exception:  # noqa: BLE001 - anything unusual: the case by case path decides
+            return False
 
     def judge(self, case: Case, answers: Answers, part: str) -> CaseResult:
         inputs = _inputs(case.values)
@@ -157,6 +186,53 @@ class Relation:
         a, b = fmt_pair(left, right) if fmt(left) == fmt(right) else (fmt(left), fmt(right))
         op = _op_text(self.formula)
         return f"{at}{self.sides[0].text} {op} {self.sides[1].text} gives {a} {op} {b}."
+
+
+@dataclass(frozen=True)
+class _Elementwise:
+    """A hand-in call on arrays answered entry by entry from its calls on numbers."""
+
+    answers: Answers
+    size: int
+
+    def __call__(self, name: str, args: tuple[Any, ...]) -> Any:
+        if not all(isinstance(a, np.ndarray) and a.shape == (self.size,) for a in args):
+            raise TypeError("not an entrywise call")
+        out = [self.answers(name, tuple(float(a[i]) for a in args)) for i in range(self.size)]
+        return np.array([float(np.asarray(v, dtype=float)) for v in out])
+
+
+#: functions that act entry by entry, so that a formula of them over arrays of all cases
+#: holds exactly when it holds on each case (no sum, max, mean, len over the cases)
+_ENTRYWISE = frozenset(
+    {"abs", "exp", "log", "ln", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "sinh",
+     "cosh", "atan", "asin", "acos", "sign", "floor", "ceil", "erf", "maximum", "minimum",
+     "Abs"}
+)  # fmt: skip
+_ENTRYWISE_NODES = (
+    ast.Expression, ast.BinOp, ast.Compare, ast.Name, ast.Constant, ast.Call, ast.Load,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.UnaryOp,
+    ast.BoolOp, ast.And, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
+)  # fmt: skip
+
+
+def _entrywise(formula: Formula, student: frozenset[str]) -> bool:
+    """Whether the formula only combines its values entry by entry (then an array of all
+    cases may stand for each case: ``and`` of relations, never ``or``/``not``/a reduction)."""
+    for node in ast.walk(formula.tree):
+        if not isinstance(node, _ENTRYWISE_NODES):
+            return False
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return False
+        if isinstance(node, ast.BoolOp) and not isinstance(node.op, ast.And):
+            return False
+    return formula.calls <= (_ENTRYWISE | student)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 @dataclass(frozen=True)
