@@ -29,8 +29,10 @@ GeneratorSpec = Annotated[Generator, BeforeValidator(parse_generator)]
 #: a dimension: fixed, a range (inclusive), one per case in turn, or another dimension's name
 DimSpec = int | tuple[int, int] | Each[int] | str
 
-#: alternatives kept per random case slot (a hand-in draws one of each)
+#: alternatives kept per random case slot (a hand-in draws one of each); parts of many
+#: cases keep fewer (4 alternatives of 40 slots already give each hand-in its own draw)
 POOL = 12
+POOL_LARGE = 4
 #: parts with more random cases than this are not redrawn for telling cases
 TELLING_MAX = 8
 
@@ -216,7 +218,7 @@ class Pool:
     slots: list[list[list[Case]]]
 
     def choose_all(self) -> list[Case]:
-        """Every case of the pool (to validate a sheet against its own reference)."""
+        """Every case of the pool (to lint a sheet)."""
         return [c for fixed in self.fixed for c in fixed] + [
             c for slots in self.slots for alts in slots for c in alts
         ]
@@ -255,7 +257,8 @@ def build_pool(drawer: CaseDrawer, seed: int, solve: Callable[[Case], Case]) -> 
         for k in range(part.count):
             label = f"{part.label} {k + 1}" if part.count > 1 else part.label
             draw = functools.partial(drawer.draw, rng, k, part)
-            part_slots.append([_telling(draw, part, i, label, solve) for _ in range(POOL)])
+            alternatives = POOL if part.count <= TELLING_MAX else POOL_LARGE
+            part_slots.append([_telling(draw, part, i, label, solve) for _ in range(alternatives)])
         slots.append(part_slots)
     return Pool(fixed, slots)
 

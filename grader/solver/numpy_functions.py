@@ -41,11 +41,26 @@ def _safe_lgamma(x: float) -> float:
         return math.inf
 
 
+#: n! for n = 0 … 170 (171! overflows a float): counts (Poisson samples) are looked up
+_FACTORIALS = np.array([float(math.factorial(n)) for n in range(171)])
+_any_factorial = _vectorize(lambda x: _safe_gamma(x + 1.0))
+
+
+def _factorial(x: Any) -> Any:
+    """x! on arrays: a table lookup for the whole numbers a count takes, gamma otherwise."""
+    a = np.asarray(x, dtype=float)
+    whole = np.all((a >= 0) & (a <= 170) & (a == np.floor(a))) if a.size else True
+    if not whole:
+        return _any_factorial(a)
+    out = _FACTORIALS[a.astype(int)]
+    return out if out.ndim else float(out)
+
+
 #: numpy has no gamma/factorial; these keep lambdified densities vectorised without scipy.
 _NUMERIC_FUNCTIONS: dict[str, Any] = {
     "gamma": _vectorize(_safe_gamma),
     "loggamma": _vectorize(_safe_lgamma),
-    "factorial": _vectorize(lambda x: _safe_gamma(x + 1.0)),
+    "factorial": _factorial,
 }
 
 
