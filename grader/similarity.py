@@ -16,7 +16,6 @@ ranges and text, for a person to judge: similarity is a reason to look, not a ve
 
 from __future__ import annotations
 
-import hashlib
 import io
 import keyword
 import re
@@ -150,8 +149,9 @@ def _line_of(line_starts: Sequence[int], offset: int) -> int:
 
 # ----------------------------------------------------------------- winnowing
 def _hash(parts: Iterable[str]) -> int:
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    # Python's own hash: prints are compared within one process only (never stored), and
+    # this is the inner loop of comparing a class
+    return hash(tuple(parts))
 
 
 def winnow(hashes: Sequence[int], w: int) -> dict[int, list[int]]:
