@@ -16,6 +16,7 @@ ranges and text, for a person to judge: similarity is a reason to look, not a ve
 
 from __future__ import annotations
 
+import hashlib
 import io
 import keyword
 import re
@@ -149,9 +150,10 @@ def _line_of(line_starts: Sequence[int], offset: int) -> int:
 
 # ----------------------------------------------------------------- winnowing
 def _hash(parts: Iterable[str]) -> int:
-    # Python's own hash: prints are compared within one process only (never stored), and
-    # this is the inner loop of comparing a class
-    return hash(tuple(parts))
+    # not Python's hash(): it changes from process to process, and with it which prints a
+    # window keeps, so the same class would show other passages on every run
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def winnow(hashes: Sequence[int], w: int) -> dict[int, list[int]]:

@@ -149,3 +149,27 @@ def test_a_class_with_copied_answers_is_flagged_in_the_summary_and_instructor_pa
     page = batch.instructor.read_text(encoding="utf-8")
     assert "Near-identical to the answer of" in page
     assert 'href="handins/lost_signs/report.html"' in page
+
+
+def test_the_same_class_shows_the_same_shared_passages_on_every_run() -> None:
+    """Prints may not depend on the process (Python's str hash is salted per process)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from grader.similarity import fingerprint; import sys; "
+        "print(sorted(fingerprint(sys.stdin.read(), is_code=True).at.items()))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input=ORIGINAL,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(runs) == 1

@@ -17,7 +17,10 @@ SEED = (WRITTEN / "seed_group.md").read_text(encoding="utf-8")
 
 
 def test_the_seed_is_the_shared_seed_as_it_is() -> None:
-    assert SEED == (SHARED / "seeds" / "000_e9495ffedd65d3c1.txt").read_text(encoding="utf-8")
+    shared_seed = SHARED / "seeds" / "000_e9495ffedd65d3c1.txt"
+    if not shared_seed.exists():
+        pytest.skip(f"{shared_seed} is not beside this checkout")
+    assert SEED == shared_seed.read_text(encoding="utf-8")
 
 
 def test_the_seed_is_cut_into_every_task_despite_its_page_debris() -> None:
