@@ -21,7 +21,9 @@ from grader.calc import Tolerance, values_equal
 from grader.checks.answers import WrongType, as_array, as_exact, as_float, describe_type
 from grader.checks.format import fmt, fmt_pair
 
-__all__ = ["Comparison", "compare", "read_like"]
+__all__ = ["UNDECIDED", "Comparison", "compare", "read_like", "same"]
+
+UNDECIDED = "The judge could not decide whether this exact value equals the expected one."
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Comparison:
     where: str | None = None
     expected_text: str = ""
     given_text: str | None = None
+    #: two exact values the judge could neither prove equal nor tell apart: not scored
+    undecided: bool = False
 
 
 def compare(
@@ -52,6 +56,8 @@ def compare(
     except WrongType as exc:
         return Comparison(False, note=_sentence(str(exc)), expected_text=fmt(expected))
     ok, where = same(value, expected, tol, exact=exact, items=items)
+    if ok is None:
+        return Comparison(False, value, UNDECIDED, where, fmt(expected), fmt(value), True)
     if ok:
         # a right case is counted, not shown: its text is never read (and costs per case)
         return Comparison(True, value, None, None, "", None)
@@ -63,20 +69,32 @@ def compare(
 
 def same(
     value: Any, expected: Any, tol: Tolerance, *, exact: bool = False, items: Sequence[str] = ()
-) -> tuple[bool, str | None]:
-    """Whether a read answer equals the expected value, and where it does not."""
+) -> tuple[bool | None, str | None]:
+    """Whether a read answer equals the expected value, and where it does not; None when
+    two exact values could not be decided (only with ``exact``)."""
     if isinstance(expected, tuple):
+        undecided = False
         for i, (v, e) in enumerate(zip(value, expected, strict=True)):
             ok, where = same(v, e, tol, exact=exact)
-            if not ok:
+            if ok is False:
                 name = f" ({items[i]})" if i < len(items) else ""
                 return False, f"item {i + 1}{name}" + (f", {where}" if where else "")
-        return True, None
+            undecided = undecided or ok is None
+        return (None if undecided else True), None
     if exact and _is_exact(expected) and _is_exact(value):
-        return bool(sympy.simplify(sympy.sympify(value) - sympy.sympify(expected)) == 0), None
+        return _exactly_equal(sympy.sympify(value), sympy.sympify(expected)), None
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
         return _same_array(np.asarray(value, dtype=float), expected, tol)
     return values_equal(_plain(value), _plain(expected), tol), None
+
+
+def _exactly_equal(value: sympy.Expr, expected: sympy.Expr) -> bool | None:
+    """The judge's verdict on two exact values (``simplify`` misses atan(1/2) + atan(1/3)
+    = π/4, and does not separate exp(π√163) from the integer next to it)."""
+    from grader.judge.equivalence import equivalent
+
+    verdict = equivalent(value, expected).verdict
+    return True if verdict == "equal" else False if verdict == "different" else None
 
 
 def _same_array(value: np.ndarray, expected: np.ndarray, tol: Tolerance) -> tuple[bool, str | None]:

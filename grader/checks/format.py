@@ -26,7 +26,7 @@ def fmt_number(value: Any, digits: int = 6) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return _int_text(int(value))
     if isinstance(value, Fraction):
         return (
             f"{value.numerator}/{value.denominator}"
@@ -61,11 +61,12 @@ def fmt(value: Any, digits: int = DIGITS) -> str:
         more = ", …" if len(value) > MAX_ITEMS else ""
         return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
     if isinstance(value, sympy.Basic):
-        if value.is_Rational:
-            return str(value)
-        if value.is_number and not value.free_symbols:
+        if isinstance(value, sympy.Integer):
+            return _int_text(int(value))
+        try:
             return _cut(sympy.sstr(value))
-        return _cut(sympy.sstr(value))
+        except ValueError:  # Python will not print an integer of more than 4300 digits
+            return "an expression with numbers too long to print"
     if isinstance(value, (int, float, Fraction, np.number, mpmath.mpf)):
         return fmt_number(value, digits)
     return _cut(str(value))
@@ -82,6 +83,13 @@ def fmt_pair(a: Any, b: Any) -> tuple[str, str]:
         if x != y:
             return x, y
     return fmt(a, 17), fmt(b, 17)
+
+
+def _int_text(n: int) -> str:
+    if n.bit_length() <= 3 * MAX_CHARS:
+        return str(n)
+    digits = int(n.bit_length() * 0.30103) + 1
+    return f"{'−' if n < 0 else ''}a whole number of about {digits} digits"
 
 
 def _cut(text: str) -> str:

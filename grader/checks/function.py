@@ -33,7 +33,7 @@ from grader.checks.cases import (
     part_key,
     stable_seed,
 )
-from grader.checks.compare import Comparison, compare, same
+from grader.checks.compare import UNDECIDED, Comparison, compare, same
 from grader.checks.format import fmt
 from grader.checks.plots import plot_of
 from grader.checks.relations import PropertySpec, Relation, build_relation, read
@@ -355,6 +355,8 @@ class FunctionCheck(Check[FunctionSpec]):
     ) -> CaseResult:
         if cmp.ok:
             return _replace(base, ok=True)
+        if cmp.undecided:
+            return _replace(base, inputs=_inputs(case.values), note=cmp.note, unanswerable=True)
         mistake = self._mistake(case, cmp.value, item)
         return _replace(
             base,
@@ -370,7 +372,8 @@ class FunctionCheck(Check[FunctionSpec]):
         value, expected = cmp.value[i], case.expected[i]
         ok, where = same(value, expected, self.tolerance, exact=self.spec.answer == "exact")
         label = f"{base.label}, {self.spec.items[i]}"
-        item_cmp = Comparison(ok, value, None, where, fmt(expected), fmt(value))
+        note = UNDECIDED if ok is None else None
+        item_cmp = Comparison(bool(ok), value, note, where, fmt(expected), fmt(value), ok is None)
         return self._verdict(_replace(base, label=label), item_cmp, case, i)
 
     def _mistake(self, case: Case, value: Any, item: int | None) -> Mistake | None:

@@ -129,6 +129,8 @@ class ValueCheck(Check[ValueSpec]):
         )
         if cmp.value is None:
             return CaseResult(label, "value", False, note=cmp.note, expected=cmp.expected_text)
+        if cmp.undecided:
+            return CaseResult(label, "value", False, note=cmp.note, unanswerable=True)
         mistake = None
         if not cmp.ok:
             for index, wrong in self.case.mistakes.items():

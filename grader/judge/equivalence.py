@@ -83,7 +83,9 @@ def _key(value: Any) -> Any:
     if isinstance(value, str):
         return ("text", value)
     if isinstance(value, sympy.Basic):
-        return ("sympy", sympy.srepr(value))
+        # the expression itself (hashable, compared structurally with its symbols'
+        # assumptions): srepr cannot print an integer of more than 4300 digits
+        return ("sympy", value)
     return ("other", repr(value))
 
 

@@ -17,7 +17,7 @@ given:
   net: {x: [3, 1, -1], W: [[2, 1, -2], [-1, -3, 5]], b: [0, 1]}
 tasks:
   - id: "1"
-    points: 3
+    points: 4
     checks:
       - kind: value
         name: CLASS
@@ -32,6 +32,11 @@ tasks:
         name: EIGHTH
         points: 1
         reference: "1/8"
+        answer: exact
+      - kind: value
+        name: QUARTER_PI
+        points: 1
+        reference: "pi/4"
         answer: exact
       - kind: value
         name: HIDDEN
@@ -72,6 +77,18 @@ def test_an_exact_value_in_any_form_a_student_writes(loaded, answer: object) -> 
 def test_a_wrong_fraction_shows_both_values(loaded) -> None:  # noqa: ANN001
     result = judge(check_of(loaded, "EIGHTH"), {"EIGHTH": Fraction(1, 7)})
     assert not result.passed and "expected 1/8, but yours gave 1/7" in text(result)
+
+
+def test_exact_values_are_judged_by_the_judge_not_by_simplify(loaded) -> None:  # noqa: ANN001
+    check = check_of(loaded, "QUARTER_PI")
+    assert judge(check, {"QUARTER_PI": "atan(1/2) + atan(1/3)"}).passed  # simplify misses it
+    assert not judge(check, {"QUARTER_PI": "atan(1/2)"}).passed
+
+
+def test_an_exact_value_the_judge_cannot_decide_goes_to_a_person(loaded) -> None:  # noqa: ANN001
+    result = judge(check_of(loaded, "QUARTER_PI"), {"QUARTER_PI": "sin(10**9999)"})
+    assert result.undetermined and result.points == 0
+    assert "could not decide" in text(result) and "a person will grade it" in text(result)
 
 
 def test_a_vector_value_says_where_it_differs(loaded) -> None:  # noqa: ANN001
