@@ -323,7 +323,9 @@ def _density_key(spec: Any) -> str:
 def prepare(specs: Any) -> None:
     """Build the probes' densities now, before student code can patch sympy or numpy."""
     for spec in specs if isinstance(specs, list) else []:
-        _DENSITIES[_density_key(spec)] = _density(spec)
+        key = _density_key(spec)
+        if key not in _DENSITIES:  # built by the fork server before this child was forked
+            _DENSITIES[key] = _density(spec)
 
 
 def _density(spec: dict[str, Any]) -> Callable[..., Any]:

@@ -37,6 +37,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Literal, get_args
 
@@ -129,9 +130,29 @@ class Probe:
             "id": self.id,
             "name": self.name,
             "op": self.op,
-            "args": [encode_value(a) for a in self.args],
+            "args": self.encoded_args,
             "timeout": self.timeout,
         }
+
+    @cached_property
+    def encoded_args(self) -> list[Any]:
+        """The arguments as JSON data, encoded once (a probe is sent, sized and keyed)."""
+        return [encode_value(a) for a in self.args]
+
+    @cached_property
+    def densities(self) -> tuple[dict[str, Any], ...]:
+        """The densities among the arguments (found without walking their arrays)."""
+        return tuple(encode_value(d) for d in _densities_in(self.args))
+
+
+def _densities_in(value: Any) -> list[Density]:
+    if isinstance(value, Density):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [d for v in value for d in _densities_in(v)]
+    if isinstance(value, Mapping):
+        return [d for v in value.values() for d in _densities_in(v)]
+    return []
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ class Sandbox:
             "limits": child_limits,
             "import_timeout": limits.import_timeout,
             "wall_factor": limits.wall_factor,
-            "prepare": preparations([p.to_json() for p in pending if not p.hidden]),
+            "prepare": preparations([p for p in pending if not p.hidden]),
         }
         zygote = self._ensure_zygote()
         if zygote is None:

@@ -250,8 +250,11 @@ class _Conversation:
         queued = 0
         for probe in probes:
             wire_id = secrets.token_hex(8)  # new for every probe sent: nothing to forge ahead
-            data = {"op": "probe", "probe": dict(probe.to_json(), id=wire_id)}
-            size = len(json.dumps(data))
+            # encoded once: its size decides how many are sent ahead
+            data = json.dumps(
+                {"op": "probe", "probe": dict(probe.to_json(), id=wire_id)}, separators=(",", ":")
+            )
+            size = len(data)
             while in_flight and queued + size > window:
                 queued -= self._receive(*in_flight.popleft())
             self.current = probe
@@ -384,12 +387,12 @@ _BETWEEN_PROBES = 5.0
 
 def _hang_key(probe: Probe) -> str:
     """Same as ``child.hang_key``: the function, and whether it is called with symbols."""
-    text = json.dumps(probe.to_json().get("args", []))
+    text = json.dumps(probe.encoded_args)
     symbolic = '"$symbol"' in text or '"$expr"' in text
     return f"{probe.name}/{'symbolic' if symbolic else 'numeric'}"
 
 
-def preparations(probes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def preparations(probes: Sequence[Probe]) -> list[dict[str, Any]]:
     """The densities the probes pass, each once: the child builds them before the import.
 
     A hand-in may patch sympy or numpy at import; what the child builds afterwards with
@@ -398,20 +401,9 @@ def preparations(probes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     density is built when the probe arrives, after the visible ones).
     """
     seen: dict[str, dict[str, Any]] = {}
-
-    def walk(data: Any) -> None:
-        if isinstance(data, list):
-            for v in data:
-                walk(v)
-        elif isinstance(data, dict):
-            if set(data) == {"$density"} and isinstance(data["$density"], dict):
-                seen.setdefault(json.dumps(data["$density"], sort_keys=True), data["$density"])
-            else:
-                for v in data.values():
-                    walk(v)
-
     for probe in probes:
-        walk(probe.get("args", []))
+        for data in probe.densities:
+            seen.setdefault(json.dumps(data["$density"], sort_keys=True), data["$density"])
     return list(seen.values())
 
 

@@ -132,12 +132,14 @@ class ChildHandle:
     selector: selectors.BaseSelector
     buffer: bytes
 
-    def send(self, message: dict[str, Any], deadline: float) -> bool:
-        """Write one request line; False when the child did not take it by ``deadline``.
+    def send(self, message: dict[str, Any] | str, deadline: float) -> bool:
+        """Write one request line (a message, or one already in JSON); False when the child
+        did not take it by ``deadline``.
 
         A child that has ended (the pipe is broken) counts as taking it: the next
         :meth:`next_message` reports how it ended."""
-        view = memoryview((json.dumps(message, separators=(",", ":")) + "\n").encode())
+        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        view = memoryview((text + "\n").encode())
         while view:
             try:
                 view = view[os.write(self.request_fd, view) :]

@@ -854,3 +854,39 @@ def test_a_grader_that_ends_without_teardown_leaves_no_folder_in_tmp(tmp_path):
         time.sleep(0.1)
     assert not os.path.exists(root), root
     assert not os.path.exists(f"/proc/{pid}"), "the fork server is still running"
+
+
+# ------------------------------------------------------------------ densities
+PATCHES_AT_IMPORT = """
+import numpy as np
+import sympy
+
+np.exp = lambda x: 0.0 * x          # every density built from now on would be 0
+sympy.lambdify = None
+
+def density_at(p, x, theta):
+    return float(p(x, theta))
+"""
+
+
+def test_densities_stay_true_when_the_hand_in_patches_numpy_and_sympy(sandbox, tmp_path):
+    """The fork server builds each density once, before any child exists; every child
+    (the second one inherits it) gets the true density, whatever the hand-in patches."""
+    from grader.sandbox.protocol import Density
+
+    gauss = Density("exp(-(x - mu)**2/2)/sqrt(2*pi)", "x", ("mu",))
+    path = write(tmp_path, PATCHES_AT_IMPORT)
+    for _ in range(2):
+        report = sandbox.run(path, [call("density_at", gauss, 0.5, 0.0)])
+        assert report.outcomes["density_at"].ok, report.outcomes["density_at"].error
+        assert report.outcomes["density_at"].value == pytest.approx(0.3520653267642995)
+
+
+def test_a_density_that_cannot_be_built_fails_its_probe_not_the_sandbox(sandbox, tmp_path):
+    from grader.sandbox.protocol import Density
+
+    broken = Density("exp(-(x - mu)**2/2", "x", ("mu",))  # unbalanced: sympify refuses it
+    path = write(tmp_path, "def density_at(p, x, theta):\n    return p(x, theta)\n" + GOOD)
+    report = sandbox.run(path, [call("density_at", broken, 0.5, 0.0), call("double", 2.0)])
+    assert not report.outcomes["density_at"].ok
+    assert report.outcomes["double"].value == 4.0
