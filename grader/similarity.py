@@ -24,6 +24,10 @@ import tokenize
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
 
 #: code: k-gram length and window in tokens (a shared run of 17 tokens is always found)
 CODE_K, CODE_W = 12, 6
@@ -41,8 +45,7 @@ _PASSAGE_CHARS = 600
 MAX_CHARS = 512 * 1024
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     #: where it is in the original: (line, column) for code, character offset for text
     line: int
@@ -81,6 +84,10 @@ class SimilarPair:
     #: share of the smaller document's fingerprints found in the other (0 … 1)
     similarity: float
     passages: tuple[Passage, ...]
+    #: one of the pairs that link its group (each member's strongest link): only these
+    #: carry their passages, so that 100 copies of one hand-in are 99 passages to read
+    #: (and to work out), not 4950
+    shown: bool = True
 
 
 # ---------------------------------------------------------------------- tokens
@@ -149,11 +156,34 @@ def _line_of(line_starts: Sequence[int], offset: int) -> int:
 
 
 # ----------------------------------------------------------------- winnowing
-def _hash(parts: Iterable[str]) -> int:
+#: k-grams are hashed as polynomials over the tokens' own hashes, rolled from one k-gram
+#: to the next (one multiplication each, not a digest of k tokens)
+_PRIME = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_hash(text: str) -> int:
     # not Python's hash(): it changes from process to process, and with it which prints a
     # window keeps, so the same class would show other passages on every run
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % _PRIME
+
+
+def kgram_hashes(texts: Sequence[str], k: int) -> list[int]:
+    """The hash of every run of ``k`` consecutive tokens, in order."""
+    ids = [_token_hash(t) for t in texts]
+    if len(ids) < k:
+        return []
+    top = pow(_BASE, k - 1, _PRIME)
+    h = 0
+    for v in ids[:k]:
+        h = (h * _BASE + v) % _PRIME
+    out = [h]
+    for i in range(k, len(ids)):
+        h = ((h - ids[i - k] * top) * _BASE + ids[i]) % _PRIME
+        out.append(h)
+    return out
 
 
 def winnow(hashes: Sequence[int], w: int) -> dict[int, list[int]]:
@@ -177,7 +207,7 @@ def fingerprint(source: str, *, is_code: bool) -> Fingerprints:
     source = source[:MAX_CHARS]
     tokens = code_tokens(source) if is_code else text_tokens(source)
     k, w = (CODE_K, CODE_W) if is_code else (TEXT_K, TEXT_W)
-    hashes = [_hash(t.text for t in tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
+    hashes = kgram_hashes([t.text for t in tokens], k)
     at = {h: tuple(p) for h, p in winnow(hashes, w).items()}
     return Fingerprints(source, tuple(tokens), k, at, is_code)
 
@@ -190,31 +220,99 @@ def compare(
     ignore: Iterable[int] = (),
     threshold: float = THRESHOLD,
 ) -> list[SimilarPair]:
-    """Every pair of ``docs`` sharing at least ``threshold`` of the smaller one's prints."""
+    """Every pair of ``docs`` sharing at least ``threshold`` of the smaller one's prints;
+    the pairs that link each group (see ``SimilarPair.shown``) with their passages."""
+    names = sorted(docs)
     ignored = set(ignore)
-    holders: dict[int, set[str]] = defaultdict(set)
-    for name, doc in docs.items():
-        for h in doc.at:
-            holders[h].add(name)
+    holders: dict[int, list[int]] = defaultdict(list)
+    for i, name in enumerate(names):
+        for h in docs[name].at:
+            holders[h].append(i)
     common = max(COMMON, len(docs) // 2)
-    ignored |= {h for h, names in holders.items() if len(names) > common}
-    kept = {name: set(doc.at) - ignored for name, doc in docs.items()}
-    candidates: dict[tuple[str, str], int] = defaultdict(int)
-    for h, names in holders.items():
-        if h in ignored or len(names) < 2:
-            continue
-        ordered = sorted(names)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1 :]:
-                candidates[(a, b)] += 1
+    ignored |= {h for h, held in holders.items() if len(held) > common}
+    kept = [set(docs[name].at) - ignored for name in names]
+    columns = [held for h, held in holders.items() if h not in ignored and len(held) > 1]
+    found = _pairs_above(columns, [len(k) for k in kept], threshold)
+    found.sort(key=lambda f: (-f[2], names[f[0]], names[f[1]]))
+    linked = _spanning(found)
     pairs = []
-    for (a, b), shared in candidates.items():
-        smaller = min(len(kept[a]), len(kept[b]))
-        if shared < MIN_SHARED or not smaller or shared / smaller < threshold:
-            continue
-        passages = shared_passages(docs[a], docs[b], kept[a] & kept[b])
-        pairs.append(SimilarPair(a, b, what, min(shared / smaller, 1.0), passages))
-    return sorted(pairs, key=lambda p: (-p.similarity, p.what, p.a, p.b))
+    for i, j, similarity in found:
+        a, b = names[i], names[j]
+        shown = (i, j) in linked
+        passages = shared_passages(docs[a], docs[b], kept[i] & kept[j]) if shown else ()
+        pairs.append(SimilarPair(a, b, what, similarity, passages, shown))
+    return pairs
+
+
+def _pairs_above(
+    columns: Sequence[Sequence[int]], sizes: Sequence[int], threshold: float
+) -> list[tuple[int, int, float]]:
+    """(i, j, share) for documents i < j whose shared prints (the columns: which documents
+    hold each print) reach ``threshold`` of the smaller one's ``sizes``. The counts are a
+    product of the document-print incidence matrix with itself, a block of rows at a time."""
+    n = len(sizes)
+    if not columns or n < 2:
+        return []
+    if n * len(columns) > _DENSE_CELLS:
+        return _pairs_above_sparse(columns, sizes, threshold)
+    incidence = np.zeros((n, len(columns)), dtype=np.float32)
+    for c, held in enumerate(columns):
+        incidence[held, c] = 1.0
+    size = np.asarray(sizes, dtype=np.float64)
+    out: list[tuple[int, int, float]] = []
+    step = max(1, _DENSE_CELLS // n)
+    for lo in range(0, n, step):
+        shared = incidence[lo : lo + step] @ incidence.T  # exact: counts stay below 2**24
+        rows = np.arange(lo, min(lo + step, n))[:, None]
+        smaller = np.minimum(size[rows], size[None, :])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(smaller > 0, shared / smaller, 0.0)
+        hit = (np.arange(n)[None, :] > rows) & (shared >= MIN_SHARED) & (share >= threshold)
+        for r, j in zip(*np.nonzero(hit), strict=True):
+            out.append((int(lo + r), int(j), min(float(share[r, j]), 1.0)))
+    return out
+
+
+#: the incidence matrix is dense up to this many cells (a class of 1000 hand-ins sharing
+#: 5000 prints: 20 MB); beyond that the pairs are counted one print at a time
+_DENSE_CELLS = 5_000_000
+
+
+def _pairs_above_sparse(
+    columns: Sequence[Sequence[int]], sizes: Sequence[int], threshold: float
+) -> list[tuple[int, int, float]]:
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for held in columns:
+        ordered = sorted(held)
+        for x, i in enumerate(ordered):
+            for j in ordered[x + 1 :]:
+                counts[(i, j)] += 1
+    out = []
+    for (i, j), shared in counts.items():
+        smaller = min(sizes[i], sizes[j])
+        if shared >= MIN_SHARED and smaller and shared / smaller >= threshold:
+            out.append((i, j, min(shared / smaller, 1.0)))
+    return out
+
+
+def _spanning(found: Sequence[tuple[int, int, float]]) -> set[tuple[int, int]]:
+    """The strongest pairs that link every group (a maximum spanning forest: Kruskal over
+    ``found``, strongest first)."""
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    linked = set()
+    for i, j, _ in found:
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[ri] = rj
+            linked.add((i, j))
+    return linked
 
 
 def shared_passages(a: Fingerprints, b: Fingerprints, shared: set[int]) -> tuple[Passage, ...]:

@@ -173,3 +173,37 @@ def test_the_same_class_shows_the_same_shared_passages_on_every_run() -> None:
         for seed in ("1", "2")
     }
     assert len(runs) == 1
+
+
+def _copies(n: int) -> dict[str, str]:
+    """``n`` copies of ORIGINAL, each with its own comment and variable names."""
+    return {
+        f"s{i:02d}.py": ORIGINAL.replace("mu", f"m{i}").replace("out", f"o{i}") + f"# {i}\n"
+        for i in range(n)
+    }
+
+
+def test_many_copies_of_one_hand_in_are_one_group_linked_by_their_strongest_pairs() -> None:
+    """Eight copies are 28 alike pairs; the instructor reads 7 of them, with passages."""
+    from grader.reports.similar import similar_view
+
+    pairs = find_similar(_copies(8) | {"cleo.py": UNRELATED}, {})
+    assert len(pairs) == 28 and all(p.similarity == 1.0 for p in pairs)
+    shown = [p for p in pairs if p.shown]
+    assert len(shown) == 7 and all(p.passages for p in shown)
+    assert all(p.passages == () for p in pairs if not p.shown)
+    [group] = groups(pairs)
+    assert len(group.members) == 8 and "cleo.py" not in group.members
+    [view] = similar_view(pairs, {}, full=True)
+    assert len(view["pairs"]) == 7 and view["more_pairs"] == 21
+
+
+def test_pairs_are_counted_the_same_way_for_a_small_class_and_a_huge_one(monkeypatch) -> None:  # noqa: ANN001
+    """A class too large for the dense count is counted print by print: same pairs."""
+    import grader.similarity as similarity
+
+    docs = _copies(6) | {"ann.py": ORIGINAL, "ben.py": DISGUISED, "cleo.py": UNRELATED}
+    dense = [(p.a, p.b, p.similarity) for p in find_similar(docs, {})]
+    monkeypatch.setattr(similarity, "_DENSE_CELLS", 1)
+    sparse = [(p.a, p.b, p.similarity) for p in find_similar(docs, {})]
+    assert dense == sparse and len(dense) == 28

@@ -13,8 +13,9 @@ from grader.similarity import SimilarPair, groups
 def similar_view(
     pairs: Sequence[SimilarPair], report_links: Mapping[str, str], *, full: bool
 ) -> list[dict[str, object]]:
-    """Groups of near-identical hand-ins for the templates; ``full``: every pair and all
-    its passages (instructor.html), else the strongest pair's first passage (summary)."""
+    """Groups of near-identical hand-ins for the templates; ``full``: the pairs that link
+    each group (every member's strongest link) with all their passages (instructor.html),
+    else the strongest pair's first passage (summary)."""
 
     def handin(name: str) -> dict[str, object]:
         return {
@@ -42,6 +43,8 @@ def similar_view(
 
     out = []
     for g in groups(pairs):
+        # the pairs that link the group, with their passages; the rest are counted
+        shown = [p for p in g.pairs if p.shown] if full else list(g.pairs[:1])
         what = "code" if g.what == "code" else f"answers to {clean(g.what, multiline=False)}"
         out.append(
             {
@@ -49,8 +52,9 @@ def similar_view(
                 "is_code": g.what == "code",
                 "members": [handin(m) for m in g.members],
                 "top": percent(g.strongest.similarity),
-                "pairs": [pair_view(p) for p in (g.pairs if full else g.pairs[:1])],
-                "more_pairs": 0 if full else len(g.pairs) - 1,
+                "pairs": [pair_view(p) for p in shown],
+                "more_pairs": len(g.pairs) - len(shown),
+                "full": full,
             }
         )
     return out
