@@ -7,10 +7,11 @@ Python only computes geometry (plain numbers and strings); the markup lives in t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
+import numpy as np
 from markupsafe import Markup
 
 from grader.reports._env import environment
@@ -66,25 +67,31 @@ def _finite(v: float | None) -> TypeGuard[float]:
 
 
 def _segments(
-    xs: Sequence[float],
+    xs: Sequence[float | None],
     ys: Sequence[float | None],
-    sx,
-    sy,  # noqa: ANN001 - scale callables
+    sx: Callable[[np.ndarray], np.ndarray],
+    sy: Callable[[np.ndarray], np.ndarray],
 ) -> list[str]:
     """SVG point lists, broken wherever a value is missing (None, NaN, infinite)."""
-    out: list[str] = []
-    current: list[str] = []
-    for x, y in zip(xs, ys, strict=False):
-        if _finite(x) and _finite(y):
-            current.append(f"{sx(x):.2f},{sy(y):.2f}")
-        else:
-            if current:
-                out.append(" ".join(current))
-            current = []
-    if current:
-        out.append(" ".join(current))
-    # a single point makes no visible line; draw it as a zero-length stroke with round caps
-    return [s if " " in s else f"{s} {s}" for s in out]
+    n = min(len(xs), len(ys))
+    x, y = _floats(xs[:n]), _floats(ys[:n])
+    ok = np.isfinite(x) & np.isfinite(y)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.astype(np.int8), [0]))))
+    px, py = sx(x).tolist(), sy(y).tolist()
+    out = []
+    for start, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        run = " ".join([f"{px[i]:.2f},{py[i]:.2f}" for i in range(start, end)])
+        # a single point makes no visible line; draw it as a zero-length stroke with round caps
+        out.append(run if end - start > 1 else f"{run} {run}")
+    return out
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    """The values as floats, NaN where one is missing or not a number."""
+    try:
+        return np.array([math.nan if v is None else v for v in values], dtype=float)
+    except (TypeError, ValueError):
+        return np.array([float(v) if _finite(v) else math.nan for v in values], dtype=float)
 
 
 def _bands(xs: Sequence[float], differs_at: Sequence[float]) -> list[tuple[float, float]]:
@@ -153,13 +160,14 @@ def plot_svg(plot: Plot, *, label_given: str = "your answer", ident: str = "plot
     y_lo, y_hi = _y_range(plot.reference, plot.given)
     w, h = WIDTH - LEFT - RIGHT, PLOT_HEIGHT - TOP - BOTTOM
 
-    def sx(x: float) -> float:
+    def sx(x: Any) -> Any:
         return LEFT + (x - x_lo) / (x_hi - x_lo) * w
 
-    def sy(y: float) -> float:
-        v = TOP + (y_hi - y) / (y_hi - y_lo) * h
+    def sy(y: Any) -> Any:
+        with np.errstate(invalid="ignore", over="ignore"):
+            v = TOP + (y_hi - y) / (y_hi - y_lo) * h
         # keep coordinates sane for the renderer; the clip path hides the overshoot
-        return min(max(v, -4 * PLOT_HEIGHT), 5 * PLOT_HEIGHT)
+        return np.clip(v, -4 * PLOT_HEIGHT, 5 * PLOT_HEIGHT)
 
     clipped = any(not (y_lo <= float(v) <= y_hi) for v in plot.given if _finite(v))
     bands = _bands(plot.xs, plot.differs_at)
