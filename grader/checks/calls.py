@@ -9,7 +9,7 @@ arrays (the sheet asks for a vectorised function anyway), and the answer is spli
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +45,10 @@ class _Slot:
 class Plan:
     probes: tuple[Probe, ...]
     slots: Mapping[str, _Slot]
+    #: a batched answer read as an array once, not once per call cut out of it
+    _read: dict[str, tuple[Outcome, np.ndarray | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def outcome(self, outcomes: Mapping[str, Outcome], key: str) -> Outcome:
         """The answer to one call (cut out of a batched answer where it was batched)."""
@@ -54,7 +58,17 @@ class Plan:
             return Outcome(slot.probe_id, error=ProbeError("sandbox", "no answer was received"))
         if slot.index is None or not out.ok:
             return out
-        return _item(out, slot)
+        known = self._read.get(slot.probe_id)
+        if known is None or known[0] is not out:
+            known = self._read[slot.probe_id] = (out, _as_array_or_none(out.value))
+        return _item(out, known[1], slot)
+
+
+def _as_array_or_none(value: Any) -> np.ndarray | None:
+    try:
+        return as_array(value)
+    except WrongType:
+        return None
 
 
 def _scalar(value: Any) -> bool:
@@ -87,14 +101,9 @@ def plan_calls(check: Check, calls: Sequence[StudentCall], *, vectorised: bool) 
     return Plan(tuple(probes), slots)
 
 
-def _item(out: Outcome, slot: _Slot) -> Outcome:
-    value = out.value
-    try:
-        arr = as_array(value)
-    except WrongType:
-        arr = None
+def _item(out: Outcome, arr: np.ndarray | None, slot: _Slot) -> Outcome:
     if arr is None or arr.shape != (slot.size,):
-        shape = describe_type(value) if arr is None else f"shape {arr.shape}"
+        shape = describe_type(out.value) if arr is None else f"shape {arr.shape}"
         error = ProbeError(
             "bad_value",
             f"called on an array of {slot.size} numbers it returned {shape}: it must work "

@@ -198,7 +198,10 @@ class _Elementwise:
     def __call__(self, name: str, args: tuple[Any, ...]) -> Any:
         if not all(isinstance(a, np.ndarray) and a.shape == (self.size,) for a in args):
             raise TypeError("not an entrywise call")
-        out = [self.answers(name, tuple(float(a[i]) for a in args)) for i in range(self.size)]
+        columns = [np.asarray(a, dtype=float).tolist() for a in args]
+        out = [self.answers(name, tuple(c[i] for c in columns)) for i in range(self.size)]
+        if all(type(v) is float for v in out):
+            return np.array(out)
         return np.array([float(np.asarray(v, dtype=float)) for v in out])
 
 
