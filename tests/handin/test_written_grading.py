@@ -198,3 +198,22 @@ def test_formulas_that_would_stall_the_judge_cost_nothing(sheet06, tmp_path: Pat
     assert any("no decision within the budget" in n for n in notes)
     assert any("derivatives of order above 6 are not read" in n for n in notes)
     assert result.task("6.2d").status == "manual"
+
+
+def test_unclosed_math_openers_are_text_and_cost_no_time(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """Each opener once searched a closing delimiter to the end: 400 kB of ``\\(`` took a
+    minute. Now an unclosed opener is text, and the formula after them is still read."""
+    import time
+
+    junk = "see \\( x " * 15_000 + "and \\[ y " * 15_000 + "\\begin{align} z " * 10_000
+    assert len(junk) > 400_000
+    path = tmp_path / "unclosed.md"
+    path.write_text(
+        f"## 6.2\na) {junk}\n\n$$\\sigma'(x) = \\frac{{e^{{-x}}}}{{(1+e^{{-x}})^2}}"
+        " = \\sigma(x)(1 - \\sigma(x))$$\n\nThere are 14 parameters, see $ and \\( again.\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = grade_handin(sheet06, path)
+    assert time.monotonic() - started < 5  # generous: it takes well under a second
+    assert (result.task("6.2a").status, result.task("6.2a").score) == ("passed", 2)

@@ -182,3 +182,13 @@ def test_taylor_coefficients_from_the_derivatives_the_text_gives(sheet06) -> Non
     assert list(coefficients(with_factorials).answer.value)[3] == sympy.Rational(-1, 48)
     without = "f(0) + f'(0)x + f''(0)x^2 + f'''(0)x^3"
     assert list(coefficients(without).answer.value)[3] == sympy.Rational(-1, 8)
+
+
+def test_an_unclosed_opener_is_text_and_later_formulas_are_found() -> None:
+    for opener in ("\\(", "\\[", "\\begin{align}"):
+        text = f"see {opener} x\n\n$$a = 1$$\n\nand $b = 2$\n"
+        found = [c.sides for c in chains(formulas(text))]
+        assert found == [("a", "1"), ("b", "2")], opener
+    text = "line\n" * 3 + "\\( u " * 50_000 + "\n$$a = 1$$\n"
+    (formula,) = formulas(text)
+    assert (formula.text, formula.line) == ("a = 1", 5)

@@ -18,12 +18,10 @@ from typing import Any
 import sympy
 from sympy.core.function import AppliedUndef
 
-from grader.handin.written.math import Chain
+from grader.handin.written.math import Chain, math_spans
 from grader.handin.written.read import Reader, Unreadable, canonical_shape
 from grader.handin.written.spec import WrittenValue
 from grader.handin.written.steps import Reading, read_side
-
-_INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
 
 
 @dataclass
@@ -130,7 +128,7 @@ def _at(found: tuple[sympy.Expr, int] | None) -> tuple[int, ...]:
 
 
 def _prose_number(prose: str, words: Sequence[str]) -> sympy.Expr | None:
-    text = _INLINE_MATH.sub(" ", prose)
+    text = _without_math(prose)
     found = None
     for word in words:
         w = re.escape(word)
@@ -141,6 +139,16 @@ def _prose_number(prose: str, words: Sequence[str]) -> sympy.Expr | None:
             for m in re.finditer(pattern, text, re.IGNORECASE):
                 found = sympy.nsimplify(m.group(1))
     return found
+
+
+def _without_math(text: str) -> str:
+    """The prose with every formula blanked (as ``formulas`` finds them, in one pass)."""
+    parts, last = [], 0
+    for start, end, _body, _display in math_spans(text):
+        parts += [text[last:start], " "]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _vector(
