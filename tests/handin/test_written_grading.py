@@ -217,3 +217,28 @@ def test_unclosed_math_openers_are_text_and_cost_no_time(sheet06, tmp_path: Path
     result = grade_handin(sheet06, path)
     assert time.monotonic() - started < 5  # generous: it takes well under a second
     assert (result.task("6.2a").status, result.task("6.2a").score) == ("passed", 2)
+
+
+def test_tasks_headed_6_2a_are_graded_as_with_labels(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """``## 6.2a`` headings instead of ``## Exercise 6.2`` and ``a)``: the same verdicts."""
+    import re
+
+    text = (WRITTEN / "correct.md").read_text(encoding="utf-8")
+    exercise = ""
+    lines = []
+    for line in text.split("\n"):
+        heading = re.match(r"## Exercise (\d\.\d)", line)
+        if heading:
+            exercise = heading.group(1)
+            continue
+        label = re.match(r"([a-d])\) (.*)", line)
+        lines += [f"## {exercise}{label.group(1)}", label.group(2)] if label else [line]
+    path = tmp_path / "headed.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert "## 6.3b" in path.read_text(encoding="utf-8")
+    result = grade_handin(sheet06, path)
+    for task in result.tasks:
+        if task.task_id in CORRECT_FULL:
+            assert (task.status, task.score) == ("passed", task.max_score), task.task_id
+        else:
+            assert task.status == "manual", task.task_id

@@ -192,3 +192,27 @@ def test_an_unclosed_opener_is_text_and_later_formulas_are_found() -> None:
     text = "line\n" * 3 + "\\( u " * 50_000 + "\n$$a = 1$$\n"
     (formula,) = formulas(text)
     assert (formula.text, formula.line) == ("a = 1", 5)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## 6.2b",
+        "## 6.2b – The gradient",
+        "## 6.2b The gradient",
+        "\\subsection*{6.2b}",
+        "**6.2b**",
+    ],
+)
+def test_a_task_heading_with_the_letter_on_the_number(heading: str) -> None:
+    text = f"## 6.2a\n\nFirst.\n\n$$x = 1$$\n\n{heading}\n\nSecond answer.\n"
+    sections = {s.task_id: s.text for s in split_tasks(text, TASKS) if s.task_id}
+    assert "First." in sections["6.2a"]
+    assert "Second answer." in sections["6.2b"]
+    assert "Second answer." not in sections["6.2a"]
+
+
+def test_a_letter_after_a_space_and_words_is_no_task() -> None:
+    text = "## 6.2\n\na) First.\n\n6.2 b is what the sheet calls it\n"
+    sections = {s.task_id: s.text for s in split_tasks(text, TASKS) if s.task_id}
+    assert list(sections) == ["6.2a"]
