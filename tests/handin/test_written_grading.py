@@ -242,3 +242,30 @@ def test_tasks_headed_6_2a_are_graded_as_with_labels(sheet06, tmp_path: Path) ->
             assert (task.status, task.score) == ("passed", task.max_score), task.task_id
         else:
             assert task.status == "manual", task.task_id
+
+
+def test_numbers_in_prose_that_disagree_are_not_read(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """“14 parameters … 4 bias parameters” took the last (4), and “2 output classes” was
+    read as the predicted class: a wrong verdict either way. Disagreeing numbers, or a
+    longer word, are not read; the check goes to a person."""
+    path = tmp_path / "prose.md"
+    path.write_text(
+        "## Exercise 6.3\n\na) The network has 14 learnable parameters in all: 10 weights and "
+        "4 bias parameters. There are 2 output classes; the predicted class is the first one.\n",
+        encoding="utf-8",
+    )
+    checks = {c.name: c for c in grade_handin(sheet06, path).task("6.3a").checks}
+    for name in ("N_PARAMETERS", "PREDICTED_CLASS"):
+        assert checks[name].method == "manual" and checks[name].points == 0, name
+        assert f"Not found in your text: `{name}`" in "\n".join(checks[name].feedback)
+
+
+def test_numbers_in_prose_that_agree_are_read(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "prose.md"
+    path.write_text(
+        "## Exercise 6.3\n\na) There are 14 learnable parameters, 14 parameters in all. "
+        "The predicted class is 0.\n",
+        encoding="utf-8",
+    )
+    checks = {c.name: c for c in grade_handin(sheet06, path).task("6.3a").checks}
+    assert checks["N_PARAMETERS"].passed and checks["PREDICTED_CLASS"].passed

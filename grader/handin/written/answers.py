@@ -128,17 +128,22 @@ def _at(found: tuple[sympy.Expr, int] | None) -> tuple[int, ...]:
 
 
 def _prose_number(prose: str, words: Sequence[str]) -> sympy.Expr | None:
+    """The number the prose gives with one of ``words`` ("14 learnable parameters"), or None
+    when it gives none or several that differ ("14 parameters: 10 weights and 4 bias
+    parameters"): which one is the answer is for a person to tell, not for the last match."""
     text = _without_math(prose)
-    found = None
+    found: set[sympy.Expr] = set()
     for word in words:
-        w = re.escape(word)
+        # the word itself, not a longer one ("2 output classes" is no class)
+        w = re.escape(word) + r"(?![A-Za-z])"
+        number = r"(?<![\w.])(-?\d+(?:\.\d+)?)(?!\w|\.\d)"
         for pattern in (
-            rf"(-?\d+(?:\.\d+)?)\s+(?:[A-Za-z-]+\s+){{0,2}}{w}",
-            rf"{w}\s*(?:[:=]|is|are|of|would be|will be)\s*(-?\d+(?:\.\d+)?)",
+            rf"{number}\s+(?:[A-Za-z-]+\s+){{0,2}}{w}",
+            rf"{w}\s*(?:[:=]|is|are|of|would be|will be)\s*{number}",
         ):
             for m in re.finditer(pattern, text, re.IGNORECASE):
-                found = sympy.nsimplify(m.group(1))
-    return found
+                found.add(sympy.nsimplify(m.group(1)))
+    return found.pop() if len(found) == 1 else None
 
 
 def _without_math(text: str) -> str:
