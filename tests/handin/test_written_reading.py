@@ -216,3 +216,33 @@ def test_a_letter_after_a_space_and_words_is_no_task() -> None:
     text = "## 6.2\n\na) First.\n\n6.2 b is what the sheet calls it\n"
     sections = {s.task_id: s.text for s in split_tasks(text, TASKS) if s.task_id}
     assert list(sections) == ["6.2a"]
+
+
+GRAPH = (
+    "## Exercise 6.3\n\nb) With $c = a + b$, $d = b + 1$ and $e = c \\cdot d$:\n\n"
+    "$$\\frac{{\\partial e}}{{\\partial b}} = d + c = {rest}$$\n"
+)
+
+
+def _steps(sheet06, rest: str) -> list[str]:  # noqa: ANN001
+    text = GRAPH.format(rest=rest)
+    reading = read_written(sheet06, Document("g.md", text))
+    (derivation,) = [d for d in reading.tasks["6.3b"].derivations if len(d.sides) > 2]
+    return [s.status for s in derivation.steps]
+
+
+def test_a_wrong_formula_equal_at_the_point_only_is_broken(sheet06) -> None:  # noqa: ANN001
+    # a + b + 2 and a + 2b + 1 are both 5 at a = 2, b = 1, but they are different formulas
+    assert _steps(sheet06, "a + b + 2")[-1] == "broken"
+    assert _steps(sheet06, "3b + 2")[-1] == "broken"
+
+
+def test_values_put_into_a_formula_are_a_step_at_the_point(sheet06) -> None:  # noqa: ANN001
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 2 \\cdot 1 + 1 = 5")[-3:] == [
+        "equal",
+        "at_point",
+        "equal",
+    ]
+    # only a put in, b kept: the rest is compared as a formula
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 2b + 1")[-1] == "at_point"
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 3b + 1")[-1] == "broken"

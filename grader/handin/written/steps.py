@@ -4,8 +4,9 @@ Each step compares two neighbouring sides with the judge (``equivalent``, under 
 budget). A step is
 
 - ``equal``: the sides are equal (proved, or at enough sample points);
-- ``at_point``: equal at the task's given point only (``∂e/∂b = 2·1 + 2 + 1``: the values
-  of a, b put in);
+- ``at_point``: one side is the other with the task's given values put in (``∂e/∂b = 2·1 +
+  2 + 1``: the values of a, b put in); two formulas in the same names must be equal as
+  formulas, not only at the point;
 - ``rounded``: a number written rounded to the digits shown (``= 1`` for 1 − 2.6·10⁻²⁴);
 - ``broken``: not equal, with a witness point and both values;
 - ``unchecked``: a side could not be read, or the judge could not decide: never a mistake;
@@ -216,13 +217,23 @@ def _rounded(left: Reading, right: Reading) -> bool:
 
 
 def _equal_at(a: sympy.Expr, b: sympy.Expr, ctx: TaskContext) -> bool:
-    try:
-        va, vb = a.xreplace(ctx.point), b.xreplace(ctx.point)
-    except (TypeError, ValueError):
-        return False
-    if va.free_symbols or vb.free_symbols:
-        return False
-    return _equivalent(va, vb, ctx).verdict == "equal"
+    """One side is the other with (some of) the point's values put in: ``a + 2b + 1 = 2 + 2·1
+    + 1``, or ``= 2 + 2b + 1`` with a = 2 only. The values go into the side that still holds
+    those names, and what remains is compared as a formula; two sides that hold the same
+    names are formulas, and equal at the point only is not equal (``a + b + 2`` is not
+    ``a + 2b + 1``, though both are 5 at a = 2, b = 1)."""
+    for full, put_in in ((a, b), (b, a)):
+        missing = full.free_symbols - put_in.free_symbols
+        if not missing or not put_in.free_symbols <= full.free_symbols:
+            continue
+        if not missing <= set(ctx.point):
+            continue
+        try:
+            filled = full.xreplace({s: v for s, v in ctx.point.items() if s in missing})
+        except (TypeError, ValueError):
+            return False
+        return _equivalent(filled, put_in, ctx).verdict == "equal"
+    return False
 
 
 def _witness(verdict: Equivalence) -> str:
