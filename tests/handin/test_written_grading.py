@@ -269,3 +269,22 @@ def test_numbers_in_prose_that_agree_are_read(sheet06, tmp_path: Path) -> None: 
     )
     checks = {c.name: c for c in grade_handin(sheet06, path).task("6.3a").checks}
     assert checks["N_PARAMETERS"].passed and checks["PREDICTED_CLASS"].passed
+
+
+def test_a_wrong_approximation_is_a_broken_step_and_the_final_claim(
+    sheet06,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    """``σ'(x) = e^{-x}/(1 + e^{-x})² ≈ σ(x)(1 + σ(x))`` was accepted unchecked, and the
+    exact side before the ≈ was read as the answer: full marks for a wrong final answer."""
+    path = tmp_path / "approx.md"
+    path.write_text(
+        "## Exercise 6.2\n\na) By the chain rule,\n\n"
+        "$$\\sigma'(x) = \\frac{e^{-x}}{(1 + e^{-x})^{2}} \\approx \\sigma(x)(1 + \\sigma(x))$$\n",
+        encoding="utf-8",
+    )
+    result = grade_handin(sheet06, path)
+    task = result.task("6.2a")
+    assert (task.status, task.score) == ("failed", 0)
+    text = "\n".join(task.feedback)
+    assert "\\approx \\sigma(x)(1 + \\sigma(x))” does not hold" in text

@@ -246,3 +246,31 @@ def test_values_put_into_a_formula_are_a_step_at_the_point(sheet06) -> None:  # 
     # only a put in, b kept: the rest is compared as a formula
     assert _steps(sheet06, "a + 2b + 1 = 2 + 2b + 1")[-1] == "at_point"
     assert _steps(sheet06, "a + 2b + 1 = 2 + 3b + 1")[-1] == "broken"
+
+
+def _approx_status(sheet06, formula: str) -> str:  # noqa: ANN001
+    text = f"## 6.2\n\nb) Remark:\n\n$${formula}$$\n"
+    reading = read_written(sheet06, Document("a.md", text))
+    (derivation,) = reading.tasks["6.2b"].derivations
+    return derivation.steps[-1].status
+
+
+@pytest.mark.parametrize(
+    "formula, status",
+    [
+        # numbers: within 1 %, or rounded to the digits written
+        ("y = \\frac{1}{3} \\approx 0.33", "rounded"),
+        ("y = \\frac{1}{3} \\approx 0.3", "rounded"),
+        ("y = \\frac{e^{54}}{e^{54} + e^{18}} \\approx 1", "rounded"),
+        ("y = \\frac{1}{e^{36} + 1} \\approx 0", "rounded"),
+        ("y = \\frac{1}{3} \\approx 0.5", "broken"),
+        ("y = \\frac{1}{3} \\approx 0.34", "broken"),
+        # formulas: equal within 1 % everywhere, near 0 only (Taylor), far out only, nowhere
+        ("g(x) = \\frac{x}{3} \\approx 0.3333 x", "rounded"),
+        ("g(x) = \\sigma(x) \\approx \\frac{1}{2} + \\frac{x}{4}", "unchecked"),
+        ("g(x) = \\sigma(x) \\approx e^{x}", "unchecked"),
+        ("g(x) = \\frac{e^{-x}}{(1 + e^{-x})^{2}} \\approx \\sigma(x)(1 + \\sigma(x))", "broken"),
+    ],
+)
+def test_an_approximate_step_is_checked_numerically(sheet06, formula: str, status: str) -> None:  # noqa: ANN001
+    assert _approx_status(sheet06, formula) == status

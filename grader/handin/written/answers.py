@@ -28,6 +28,19 @@ from grader.handin.written.steps import Reading, read_side
 class ReadChain:
     chain: Chain
     readings: list[Reading]
+    #: statuses[k - 1]: how the step from side k - 1 to side k was judged (empty: not judged)
+    statuses: tuple[str, ...] = ()
+
+    @property
+    def claimed_from(self) -> int:
+        """The first side that is still the text's claim: a ``≈`` that does not hold makes
+        the side after it the claim (``σ' = e^{-x}/(1 + e^{-x})² ≈ σ(1 + σ)`` answers
+        σ(1 + σ), not the exact side before it)."""
+        start = 1
+        for k, status in enumerate(self.statuses, start=1):
+            if status == "broken" and k < len(self.chain.approx) and self.chain.approx[k]:
+                start = k
+        return start
 
 
 @dataclass(frozen=True)
@@ -104,17 +117,24 @@ def _is_answer(reading: Reading, first: Reading) -> bool:
 def _candidates(
     chains: Sequence[ReadChain], args: set[sympy.Symbol], *, numeric: bool
 ) -> list[tuple[sympy.Expr, int]]:
-    """Answer sides in the order written; sides after a ≈ only where no exact one is."""
+    """Answer sides in the order written; sides after a ≈ only where no exact one is (a ≈
+    that does not hold ends what the chain claims before it)."""
     exact: list[tuple[sympy.Expr, int]] = []
     rounded: list[tuple[sympy.Expr, int]] = []
     for c in chains:
-        for k, r in enumerate(c.readings[1:], start=1):
+        start = c.claimed_from
+        for k, r in enumerate(c.readings[start:], start=start):
             if not _is_answer(r, c.readings[0]):
                 continue
             assert r.value is not None
             free = r.value.free_symbols
             if numeric and not free or not numeric and free and free <= args:
-                approx = any(c.chain.approx[1 : k + 1])
+                # a ≈ that does not hold is no rounding: what follows it is the claim
+                approx = (
+                    any(c.chain.approx[start + 1 : k + 1])
+                    if start > 1
+                    else any(c.chain.approx[1 : k + 1])
+                )
                 (rounded if approx else exact).append((r.value, c.chain.line))
     return exact or rounded
 

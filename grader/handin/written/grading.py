@@ -180,7 +180,8 @@ def _read_section(
     for chain in chains(formulas(section.text, section.start)):
         derivation, readings = check_chain(chain, section.task_id, ctx, budget)
         reading.derivations.append(derivation)
-        reading.chains.append(ReadChain(chain, readings))
+        statuses = tuple(step.status for step in derivation.steps)
+        reading.chains.append(ReadChain(chain, readings, statuses))
     return reading
 
 
@@ -297,9 +298,7 @@ def _unread(
                 )
             )
         if checks:
-            tasks.append(
-                task_result(loaded.spec.id, loaded.spec.title, checks, name, options)
-            )
+            tasks.append(task_result(loaded.spec.id, loaded.spec.title, checks, name, options))
     return WrittenResult(
         submission=name,
         sheet=sheet.id,
