@@ -288,3 +288,35 @@ def test_a_wrong_approximation_is_a_broken_step_and_the_final_claim(
     assert (task.status, task.score) == ("failed", 0)
     text = "\n".join(task.feedback)
     assert "\\approx \\sigma(x)(1 + \\sigma(x))” does not hold" in text
+
+
+def test_values_without_a_formula_do_not_earn_the_general_part(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """Only the values at a = 2, b = 1: the formula in a, b is not answered and scores 0
+    (it was 'unanswerable', which the check core leaves out: full marks)."""
+    path = tmp_path / "values.md"
+    path.write_text(
+        "## Exercise 6.3\n\nb) At $a = 2$, $b = 1$: $\\frac{\\partial e}{\\partial a} = 2$ and "
+        "$\\frac{\\partial e}{\\partial b} = 5$.\n",
+        encoding="utf-8",
+    )
+    task = grade_handin(sheet06, path).task("6.3b")
+    (check,) = task.checks
+    assert (check.points, check.method) == (1.0, "numeric")
+    assert not check.undetermined
+    assert "No formula in a, b was found in your text" in "\n".join(check.feedback)
+
+
+def test_a_formula_written_but_not_read_goes_to_a_person(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """A formula the reader cannot read may be wrong: the values at the point alone must not
+    earn the whole check."""
+    path = tmp_path / "nabla.md"
+    path.write_text(
+        "## Exercise 6.3\n\nb) $$\\nabla e = "
+        "\\begin{pmatrix} b + 1 \\\\ a + 3b \\end{pmatrix}$$\n\n"
+        "At $a = 2$, $b = 1$: $\\frac{\\partial e}{\\partial a} = 2$ and "
+        "$\\frac{\\partial e}{\\partial b} = 5$.\n",
+        encoding="utf-8",
+    )
+    task = grade_handin(sheet06, path).task("6.3b")
+    assert (task.status, task.score) == ("manual", 0)
+    assert "Your formula for `gradients` could not be read" in "\n".join(task.feedback)

@@ -54,6 +54,10 @@ class ReadAnswer:
     #: ``values``: per component, the formula in the arguments, and the value at the point
     formulas: tuple[sympy.Expr | None, ...] = ()
     at_values: tuple[sympy.Expr | None, ...] = ()
+    #: ``values``: per component, whether its formula is surely not in the text (every formula
+    #: of the task was read and none can be it), so that a call for it is a missing answer
+    #: rather than one the grader could not read
+    formula_absent: tuple[bool, ...] = ()
     #: where in the document it was read, for the feedback
     lines: tuple[int, ...] = field(default_factory=tuple)
 
@@ -213,16 +217,50 @@ def _values(
     formulas: list[sympy.Expr | None] = []
     values: list[sympy.Expr | None] = []
     lines: list[int] = []
+    named_any: list[ReadChain] = []
     for names in spec.components:
         named = _named(names, chains, reader)
+        named_any += named
         formula = _last(_candidates(named, args, numeric=False))
         value = _last(_candidates(named, set(), numeric=True))
         formulas.append(formula[0] if formula else None)
         values.append(value[0] if value else None)
         lines += [*_at(formula), *_at(value)]
+    elsewhere = _formula_elsewhere(chains, named_any, args, reader)
     return ReadAnswer(
-        name, "values", formulas=tuple(formulas), at_values=tuple(values), lines=tuple(lines)
+        name,
+        "values",
+        formulas=tuple(formulas),
+        at_values=tuple(values),
+        lines=tuple(lines),
+        formula_absent=tuple(f is None and not elsewhere for f in formulas),
     )
+
+
+def _formula_elsewhere(
+    chains: Sequence[ReadChain],
+    named: Sequence[ReadChain],
+    args: set[sympy.Symbol],
+    reader: Reader,
+) -> bool:
+    """Whether the task's text may hold a formula the reader did not take for an answer: a
+    side it could not read, or a formula in the arguments under another name
+    (``\\nabla e = …``). A name's value (``a = 2``) and the sheet's definitions
+    (``c = a + b``) are no such formula."""
+    defined = {sympy.Symbol(n, real=True) for n in reader.definitions}
+    for c in chains:
+        if any(r.value is None for r in c.readings):
+            return True
+        if any(c is n for n in named):
+            continue
+        first = c.readings[0].shape if c.readings else None
+        if isinstance(first, sympy.Symbol) and (first in args or first in defined):
+            continue
+        for r in c.readings:
+            free = r.value.free_symbols if r.value is not None else set()
+            if free and free <= args and not isinstance(r.value, sympy.Symbol):
+                return True
+    return False
 
 
 def _numbers(

@@ -211,6 +211,17 @@ def _check(
     findings = reading.mistakes
     if written is None:
         return _manual(check, [NOT_WRITTEN, *findings])
+    unread = _unread_formulas(written, runner.answers)
+    if unread:
+        # a formula is there but not read: its values at the point alone must not earn the
+        # general part (the check core would leave the unanswered cases out)
+        return _manual(
+            check,
+            [
+                f"Your formula for {unread} could not be read; a person will grade `{check.name}`.",
+                *findings,
+            ],
+        )
     if any(asked) and not check.undetermined:
         # the cases the text answers are scored; those it cannot answer (a random network)
         # are not (the check core leaves them out)
@@ -222,6 +233,21 @@ def _check(
             *findings,
         ],
     )
+
+
+def _unread_formulas(written: object, answers: Mapping[str, Answerable]) -> str:
+    """The names whose ``values`` answer is read at the point but whose formula the text may
+    hold in a form not read (empty when there is none)."""
+    names = []
+    for name in getattr(written, "answers", {}):
+        entry = answers.get(name)
+        answer = entry.answer if entry is not None else None
+        if answer is None or answer.form != "values" or not answer.found:
+            continue
+        absent = answer.formula_absent or (False,) * len(answer.formulas)
+        if any(f is None and not a for f, a in zip(answer.formulas, absent, strict=True)):
+            names.append(f"`{name}`")
+    return ", ".join(names)
 
 
 def _with_read(check: CheckResult, spec: object, answers: Mapping[str, Answerable]) -> CheckResult:
