@@ -320,3 +320,22 @@ def test_a_formula_written_but_not_read_goes_to_a_person(sheet06, tmp_path: Path
     task = grade_handin(sheet06, path).task("6.3b")
     assert (task.status, task.score) == ("manual", 0)
     assert "Your formula for `gradients` could not be read" in "\n".join(task.feedback)
+
+
+def test_a_function_letter_is_defined_per_task(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """f(x) = 1 + e^{-x} in 6.2a and f(x) = σ(x) in 6.2d are two definitions, not a claim
+    that 1 + e^{-x} = σ(x) (every step of 6.2d was broken, and 6.2d lost points)."""
+    text = (WRITTEN / "correct.md").read_text(encoding="utf-8")
+    mine = text.replace(
+        "a) By the chain rule,",
+        "a) Let $f(x) = 1 + e^{-x}$, so $\\sigma(x) = f(x)^{-1}$. By the chain rule,",
+    )
+    assert mine != text
+    path = tmp_path / "reuse_f.md"
+    path.write_text(mine, encoding="utf-8")
+    result = grade_handin(sheet06, path)
+    for task_id in ("6.2a", "6.2d"):
+        task = result.task(task_id)
+        assert (task.status, task.score) == ("passed", task.max_score), task_id
+    assert isinstance(result, WrittenResult)
+    assert all(not d.mistakes for d in result.derivations)

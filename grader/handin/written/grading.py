@@ -120,9 +120,13 @@ def read_written(sheet: LoadedSheet, document: Document) -> DocumentReading:
     budget = Budget()
     tasks: dict[str, TaskReading] = {}
     answers: dict[str, Answerable] = {}
+    # functions the text defines: one before an exercise's first task (σ(x) = … under the
+    # heading) hold for all its tasks; one inside a task holds for that task only, so that
+    # f in 6.2a and another f in 6.2d are two functions, not a claim that they are equal
     shared: dict[str | None, dict[str, sympy.Lambda]] = {}
     for section in sections:
-        functions = shared.setdefault(section.exercise, dict(ctx.functions))
+        exercise = shared.setdefault(section.exercise, dict(ctx.functions))
+        functions = exercise if section.task_id is None else dict(exercise)
         task = by_id.get(section.task_id or "")
         reading = _read_section(section, task, sheet, functions, budget)
         if task is None:
