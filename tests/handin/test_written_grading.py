@@ -339,3 +339,30 @@ def test_a_function_letter_is_defined_per_task(sheet06, tmp_path: Path) -> None:
         assert (task.status, task.score) == ("passed", task.max_score), task_id
     assert isinstance(result, WrittenResult)
     assert all(not d.mistakes for d in result.derivations)
+
+
+@pytest.mark.parametrize(
+    "outputs, right",
+    [
+        ("(1.0, 2.3 \\cdot 10^{-16})", True),  # 2.32e-16 to the 2 digits written
+        ("(1, 2.3 \\cdot 10^{-16})", True),
+        ("(1.0, 2.6 \\cdot 10^{-16})", False),  # wrong in the second digit
+        ("(1.0, 2 \\cdot 10^{-16})", False),  # 1 digit is read as 2: 2.0 is not 2.32
+    ],
+)
+def test_a_rounded_answer_is_judged_at_the_digits_written(
+    sheet06,  # noqa: ANN001
+    tmp_path: Path,
+    outputs: str,
+    right: bool,
+) -> None:
+    """A written output was held to the code's rtol of 10⁻⁶: 2.3·10⁻¹⁶ for 2.32·10⁻¹⁶ was
+    wrong. It is judged at the precision written, with at least 2 significant digits."""
+    path = tmp_path / "outputs.md"
+    path.write_text(
+        f"## Exercise 6.3\n\na) $z = (54, 18)$, so\n\n$$\\hat{{y}} = {outputs}$$\n",
+        encoding="utf-8",
+    )
+    (check,) = [c for c in grade_handin(sheet06, path).task("6.3a").checks if c.name == "forward"]
+    assert check.passed is right
+    assert check.points == (2 if right else 0)

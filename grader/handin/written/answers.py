@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -22,6 +22,14 @@ from grader.handin.written.math import Chain, math_spans
 from grader.handin.written.read import Reader, Unreadable, canonical_shape
 from grader.handin.written.spec import WrittenValue
 from grader.handin.written.steps import Reading, read_side
+
+
+class Found(NamedTuple):
+    """One answer side: its value, its line, and the LaTeX it was written as."""
+
+    value: sympy.Expr
+    line: int
+    latex: str = ""
 
 
 @dataclass
@@ -58,6 +66,9 @@ class ReadAnswer:
     #: of the task was read and none can be it), so that a call for it is a missing answer
     #: rather than one the grader could not read
     formula_absent: tuple[bool, ...] = ()
+    #: numbers: per entry, the significant digits it is written to, when the answer holds a
+    #: decimal (``0.27``, ``2.3 \\cdot 10^{-16}``); None for an entry written exactly
+    shown_digits: tuple[int | None, ...] = ()
     #: where in the document it was read, for the feedback
     lines: tuple[int, ...] = field(default_factory=tuple)
 
@@ -86,11 +97,17 @@ def find_answer(
         return ReadAnswer(name, "text", text[:5000] if text else None)
     if spec.form == "expression":
         found = _last(_candidates(_named(spec.names, chains, reader), args, numeric=False))
-        return ReadAnswer(name, "expression", found[0] if found else None, lines=_at(found))
+        return ReadAnswer(name, "expression", found.value if found else None, lines=_at(found))
     if spec.form == "number":
         found = _last(_candidates(_named(spec.names, chains, reader), set(), numeric=True))
         if found:
-            return ReadAnswer(name, "number", found[0], lines=_at(found))
+            return ReadAnswer(
+                name,
+                "number",
+                found.value,
+                lines=_at(found),
+                shown_digits=shown_digits([found.latex]),
+            )
         return ReadAnswer(name, "number", _prose_number(prose, spec.words))
     if spec.form == "vector":
         return _vector(name, spec, chains, reader)
@@ -120,11 +137,11 @@ def _is_answer(reading: Reading, first: Reading) -> bool:
 
 def _candidates(
     chains: Sequence[ReadChain], args: set[sympy.Symbol], *, numeric: bool
-) -> list[tuple[sympy.Expr, int]]:
+) -> list[Found]:
     """Answer sides in the order written; sides after a ≈ only where no exact one is (a ≈
     that does not hold ends what the chain claims before it)."""
-    exact: list[tuple[sympy.Expr, int]] = []
-    rounded: list[tuple[sympy.Expr, int]] = []
+    exact: list[Found] = []
+    rounded: list[Found] = []
     for c in chains:
         start = c.claimed_from
         for k, r in enumerate(c.readings[start:], start=start):
@@ -139,16 +156,39 @@ def _candidates(
                     if start > 1
                     else any(c.chain.approx[1 : k + 1])
                 )
-                (rounded if approx else exact).append((r.value, c.chain.line))
+                (rounded if approx else exact).append(Found(r.value, c.chain.line, r.latex))
     return exact or rounded
 
 
-def _last(found: list[tuple[sympy.Expr, int]]) -> tuple[sympy.Expr, int] | None:
+def _last(found: list[Found]) -> Found | None:
     return found[-1] if found else None
 
 
-def _at(found: tuple[sympy.Expr, int] | None) -> tuple[int, ...]:
-    return (found[1],) if found else ()
+def _at(found: Found | None) -> tuple[int, ...]:
+    return (found.line,) if found else ()
+
+
+_DECIMAL = re.compile(
+    r"^\s*[-+]?\s*(?P<int>\d+)(?:\.(?P<frac>\d+))?\s*"
+    r"(?P<exp>(?:\\cdot|\\times|\*|x)\s*10\s*\^\s*\{?\s*[-+]?\s*\d+\s*\}?|[eE][-+]?\d+)?\s*$"
+)
+
+
+def shown_digits(latexes: Sequence[str]) -> tuple[int | None, ...]:
+    """Per number, the significant digits written, when one of them is a decimal (has a
+    point or a power of ten); () when all are exact (integers, fractions, formulas).
+    An integer among decimals counts as rounded too (``(1, 2.3·10^{-16})``); 0 does not."""
+    found: list[int | None] = []
+    decimal = False
+    for latex in latexes:
+        m = _DECIMAL.match(latex)
+        if m is None:
+            found.append(None)
+            continue
+        decimal = decimal or m.group("frac") is not None or m.group("exp") is not None
+        digits = (m.group("int") + (m.group("frac") or "")).lstrip("0")
+        found.append(len(digits) or None)
+    return tuple(found) if decimal else ()
 
 
 def _prose_number(prose: str, words: Sequence[str]) -> sympy.Expr | None:
@@ -183,27 +223,33 @@ def _without_math(text: str) -> str:
 def _vector(
     name: str, spec: WrittenValue, chains: Sequence[ReadChain], reader: Reader
 ) -> ReadAnswer:
-    found: tuple[tuple[sympy.Expr, ...], int] | None = None
+    found: tuple[tuple[sympy.Expr, ...], int, tuple[str, ...]] | None = None
     for c in _named(spec.names, chains, reader):
         for k, r in enumerate(c.readings[1:], start=1):
             if any(c.chain.approx[1 : k + 1]) and found is not None:
                 continue  # a rounded vector after an exact one
             entries = reader.vector(r.latex)
             values = [read_side(e, reader).value for e in entries] if entries else None
-            if values and all(v is not None and not v.free_symbols for v in values):
-                found = (tuple(v for v in values if v is not None), c.chain.line)
+            if entries and values and all(v is not None and not v.free_symbols for v in values):
+                found = (tuple(v for v in values if v is not None), c.chain.line, tuple(entries))
     if found is None and spec.components:
         parts = [_component_number(names, chains, reader) for names in spec.components]
         if all(p is not None for p in parts):
-            found = (tuple(p[0] for p in parts if p), max(p[1] for p in parts if p))
+            found = (
+                tuple(p.value for p in parts if p),
+                max(p.line for p in parts if p),
+                tuple(p.latex for p in parts if p),
+            )
     if found is None:
         return ReadAnswer(name, "vector")
-    return ReadAnswer(name, "vector", found[0], lines=(found[1],))
+    return ReadAnswer(
+        name, "vector", found[0], lines=(found[1],), shown_digits=shown_digits(found[2])
+    )
 
 
 def _component_number(
     names: Sequence[str], chains: Sequence[ReadChain], reader: Reader
-) -> tuple[sympy.Expr, int] | None:
+) -> Found | None:
     return _last(_candidates(_named(names, chains, reader), set(), numeric=True))
 
 
@@ -223,8 +269,8 @@ def _values(
         named_any += named
         formula = _last(_candidates(named, args, numeric=False))
         value = _last(_candidates(named, set(), numeric=True))
-        formulas.append(formula[0] if formula else None)
-        values.append(value[0] if value else None)
+        formulas.append(formula.value if formula else None)
+        values.append(value.value if value else None)
         lines += [*_at(formula), *_at(value)]
     elsewhere = _formula_elsewhere(chains, named_any, args, reader)
     return ReadAnswer(
@@ -279,8 +325,9 @@ def _numbers(
             return ReadAnswer(
                 name,
                 "numbers",
-                tuple(p[0] for p in parts if p),
-                lines=tuple(p[1] for p in parts if p),
+                tuple(p.value for p in parts if p),
+                lines=tuple(p.line for p in parts if p),
+                shown_digits=shown_digits([p.latex for p in parts if p]),
             )
     return ReadAnswer(name, "numbers")
 

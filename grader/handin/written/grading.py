@@ -19,12 +19,14 @@ spent) never costs points: it sends the task to a person.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sympy
 
+from grader.checks.base import Check
 from grader.grading import GradeOptions, grade_submission, task_result
 from grader.handin.written.answers import ReadChain, find_answer
 from grader.handin.written.document import Document, DocumentProblem, load_document
@@ -87,6 +89,7 @@ def grade_written(
     reading = read_written(sheet, document)
     runner = WrittenRunner(reading.answers, reading.authors)
     base = grade(sheet, path, options=options, runner=runner, name=name)
+    base = _at_written_precision(sheet, path, base, runner, options, grade, name)
     tasks = tuple(
         _task(task, loaded, reading.tasks.get(task.task_id, TaskReading()), runner, options, name)
         for task, loaded in zip(base.tasks, _loaded(sheet, base.tasks), strict=True)
@@ -104,6 +107,135 @@ def grade_written(
         notes=notes,
         derivations=derivations,
     )
+
+
+# ------------------------------------------------------------------ rounded answers
+def _at_written_precision(
+    sheet: LoadedSheet,
+    path: Path,
+    base: SubmissionResult,
+    runner: WrittenRunner,
+    options: GradeOptions,
+    grade: Callable[..., SubmissionResult],
+    name: str,
+) -> SubmissionResult:
+    """A check not passed on numbers written to a few digits is judged again at the
+    precision they show (the check's own tolerance is that of a program's floats).
+
+    The tolerance is that of the entry written most precisely, with at least 2 significant
+    digits read into every number (0.3 for 1/3 is not right; 0.33 is), so it is never looser
+    than what any entry shows. Right only at the loosest entry's precision (0.27 beside
+    0.73106): a person looks. Otherwise the first verdict stands."""
+    loaded = {c.check_id: (t.spec.id, c) for t in sheet.tasks for c in t.checks}
+    tasks = []
+    for task in base.tasks:
+        checks = []
+        for result in task.checks:
+            found = loaded.get(result.check_id)
+            again = None
+            if found is not None and not result.passed and not result.undetermined:
+                again = _rejudge(sheet, path, found, runner, options, grade, name)
+            checks.append(again or result)
+        tasks.append(replace(task, checks=tuple(checks)))
+    return replace(base, tasks=tuple(tasks))
+
+
+def _rejudge(
+    sheet: LoadedSheet,
+    path: Path,
+    found: tuple[str, Check],
+    runner: WrittenRunner,
+    options: GradeOptions,
+    grade: Callable[..., SubmissionResult],
+    name: str,
+) -> CheckResult | None:
+    task_id, check = found
+    spec = check.spec
+    written = getattr(spec, "written", None)
+    own = getattr(spec, "rtol", None)
+    if written is None or not isinstance(own, float):
+        return None
+    tolerances = [t for n in written.answers for t in _shown_tolerances(runner.answers.get(n))]
+    if not tolerances or min(tolerances) <= own:
+        return None
+    tight, loose = min(tolerances), max(tolerances)
+    at_tight = _judged_with(sheet, path, task_id, check, tight, runner, options, grade, name)
+    if at_tight is not None and at_tight.passed:
+        return replace(
+            at_tight,
+            feedback=(
+                *at_tight.feedback,
+                f"Judged at the precision you wrote (relative {tight:.2g}): right to the "
+                "digits shown.",
+            ),
+        )
+    if loose > tight:
+        at_loose = _judged_with(sheet, path, task_id, check, loose, runner, options, grade, name)
+        if at_loose is not None and at_loose.passed:
+            return _manual(
+                (at_tight or at_loose),
+                [
+                    "Your numbers are written to different precisions, and are right only at "
+                    "the least precise: a person will check them.",
+                ],
+            )
+    return None
+
+
+def _shown_tolerances(entry: Answerable | None) -> list[float]:
+    """Per number of the answer written as a decimal, the relative half-unit of its last
+    digit (at least 2 significant digits read in)."""
+    if entry is None or not entry.answer.shown_digits:
+        return []
+    value = entry.answer.value
+    values = value if isinstance(value, tuple) else (value,)
+    out = []
+    for digits, v in zip(entry.answer.shown_digits, values, strict=False):
+        if digits is None:
+            continue
+        try:
+            w = abs(float(v))
+        except (TypeError, ValueError):
+            continue
+        if w == 0 or not math.isfinite(w):
+            continue
+        exponent = math.floor(math.log10(w))
+        out.append(0.5 * 10.0 ** (exponent - (max(digits, 2) - 1)) / w)
+    return out
+
+
+def _judged_with(
+    sheet: LoadedSheet,
+    path: Path,
+    task_id: str,
+    check: Check,
+    rtol: float,
+    runner: WrittenRunner,
+    options: GradeOptions,
+    grade: Callable[..., SubmissionResult],
+    name: str,
+) -> CheckResult | None:
+    """The check's verdict with its tolerance set to ``rtol`` (the same cases and answers)."""
+    try:
+        looser = type(check)(
+            check.spec.model_copy(update={"rtol": rtol}), check.ctx, check_id=check.check_id
+        )
+    except Exception:  # noqa: BLE001 - a check that cannot be rebuilt keeps its verdict
+        log.exception("rebuilding %s at rtol %g failed", check.check_id, rtol)
+        return None
+    tasks = tuple(
+        replace(t, checks=tuple(looser if c.check_id == check.check_id else c for c in t.checks))
+        if t.spec.id == task_id
+        else t
+        for t in sheet.tasks
+    )
+    only = replace(options, tasks=frozenset({task_id}))
+    result = grade(replace(sheet, tasks=tasks), path, options=only, runner=runner, name=name)
+    for task in result.tasks:
+        for c in task.checks:
+            if c.check_id == check.check_id:
+                return c
+    return None
 
 
 def _loaded(sheet: LoadedSheet, tasks: Sequence[TaskResult]) -> list[LoadedTask]:
