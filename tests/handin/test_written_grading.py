@@ -366,3 +366,21 @@ def test_a_rounded_answer_is_judged_at_the_digits_written(
     (check,) = [c for c in grade_handin(sheet06, path).task("6.3a").checks if c.name == "forward"]
     assert check.passed is right
     assert check.points == (2 if right else 0)
+
+
+def test_a_broken_step_costs_only_the_check_that_rests_on_it(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """A slip in the parameter count (N = … = 16 = 14) was charged to every check of 6.3a,
+    the network's outputs too; it belongs to N_PARAMETERS (whose steps cost nothing)."""
+    path = tmp_path / "slip.md"
+    path.write_text(
+        "## Exercise 6.3\n\na) $z = (54, 18)$, so\n\n"
+        "$$\\hat{y} = \\left( \\frac{e^{54}}{e^{54} + e^{18}}, "
+        "\\frac{e^{18}}{e^{54} + e^{18}} \\right)$$\n\n"
+        "$$N = 3 \\cdot 2 + 2 \\cdot 2 + 2 + 2 = 16 = 14$$\n\nThe predicted class is 0.\n",
+        encoding="utf-8",
+    )
+    checks = {c.name: c for c in grade_handin(sheet06, path).task("6.3a").checks}
+    assert (checks["forward"].points, checks["forward"].passed) == (2, True)
+    assert not any("does not hold" in f for f in checks["forward"].feedback)
+    assert checks["N_PARAMETERS"].points == 0.5
+    assert any("does not hold" in f for f in checks["N_PARAMETERS"].feedback)

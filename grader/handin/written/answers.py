@@ -96,10 +96,10 @@ def find_answer(
         text = prose.strip()
         return ReadAnswer(name, "text", text[:5000] if text else None)
     if spec.form == "expression":
-        found = _last(_candidates(_named(spec.names, chains, reader), args, numeric=False))
+        found = _last(_candidates(named_chains(spec.names, chains, reader), args, numeric=False))
         return ReadAnswer(name, "expression", found.value if found else None, lines=_at(found))
     if spec.form == "number":
-        found = _last(_candidates(_named(spec.names, chains, reader), set(), numeric=True))
+        found = _last(_candidates(named_chains(spec.names, chains, reader), set(), numeric=True))
         if found:
             return ReadAnswer(
                 name,
@@ -116,7 +116,10 @@ def find_answer(
     return _numbers(name, spec, chains, reader)
 
 
-def _named(names: Sequence[str], chains: Sequence[ReadChain], reader: Reader) -> list[ReadChain]:
+def named_chains(
+    names: Sequence[str], chains: Sequence[ReadChain], reader: Reader
+) -> list[ReadChain]:
+    """The chains whose first side is one of ``names`` (compared by meaning)."""
     shapes = set()
     for n in names:
         try:
@@ -224,7 +227,7 @@ def _vector(
     name: str, spec: WrittenValue, chains: Sequence[ReadChain], reader: Reader
 ) -> ReadAnswer:
     found: tuple[tuple[sympy.Expr, ...], int, tuple[str, ...]] | None = None
-    for c in _named(spec.names, chains, reader):
+    for c in named_chains(spec.names, chains, reader):
         for k, r in enumerate(c.readings[1:], start=1):
             if any(c.chain.approx[1 : k + 1]) and found is not None:
                 continue  # a rounded vector after an exact one
@@ -250,7 +253,7 @@ def _vector(
 def _component_number(
     names: Sequence[str], chains: Sequence[ReadChain], reader: Reader
 ) -> Found | None:
-    return _last(_candidates(_named(names, chains, reader), set(), numeric=True))
+    return _last(_candidates(named_chains(names, chains, reader), set(), numeric=True))
 
 
 def _values(
@@ -265,7 +268,7 @@ def _values(
     lines: list[int] = []
     named_any: list[ReadChain] = []
     for names in spec.components:
-        named = _named(names, chains, reader)
+        named = named_chains(names, chains, reader)
         named_any += named
         formula = _last(_candidates(named, args, numeric=False))
         value = _last(_candidates(named, set(), numeric=True))

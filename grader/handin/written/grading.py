@@ -28,7 +28,7 @@ import sympy
 
 from grader.checks.base import Check
 from grader.grading import GradeOptions, grade_submission, task_result
-from grader.handin.written.answers import ReadChain, find_answer
+from grader.handin.written.answers import ReadChain, find_answer, named_chains
 from grader.handin.written.document import Document, DocumentProblem, load_document
 from grader.handin.written.math import chains, formulas
 from grader.handin.written.read import Reader
@@ -59,9 +59,28 @@ class TaskReading:
     derivations: list[Derivation] = field(default_factory=list)
     chains: list[ReadChain] = field(default_factory=list)
 
+    #: check id -> the derivations (by index) that derive one of the names it asks for
+    owners: dict[str, set[int]] = field(default_factory=dict)
+    #: the check that answers for the derivations no check names (the task's first check
+    #: whose broken steps cost points)
+    catch_all: str | None = None
+
     @property
     def mistakes(self) -> list[str]:
         return [m for d in self.derivations for m in d.mistakes]
+
+    def mistakes_for(self, check_id: str) -> list[str]:
+        """The mistakes a check answers for: in the derivations of its own names, and, for
+        the task's catch-all check, in those of no check's names. So a broken step costs
+        the check whose answer rests on it, and is never charged twice."""
+        owned = set().union(*self.owners.values()) if self.owners else set()
+        mine = self.owners.get(check_id, set())
+        return [
+            m
+            for i, d in enumerate(self.derivations)
+            if i in mine or (i not in owned and check_id == self.catch_all)
+            for m in d.mistakes
+        ]
 
 
 @dataclass
@@ -265,6 +284,7 @@ def read_written(sheet: LoadedSheet, document: Document) -> DocumentReading:
             continue
         tasks[task.spec.id] = reading
         reader = _reader(task, sheet, functions)
+        _attribute(reading, task, reader)
         for check in task.checks:
             written = check.spec.written
             for name, spec in written.answers.items() if written else ():
@@ -275,6 +295,25 @@ def read_written(sheet: LoadedSheet, document: Document) -> DocumentReading:
                 args = tuple(ctx.symbol(a) for a in spec.arg_names(ctx.given_value))
                 answers.setdefault(name, Answerable(answer, args, tuple(at.values())))
     return DocumentReading(tasks, answers, authors_in(document.text))
+
+
+def _attribute(reading: TaskReading, task: LoadedTask, reader: Reader) -> None:
+    """Which check each derivation belongs to: the one whose names its first side names."""
+    for check in task.checks:
+        written = check.spec.written
+        if written is None:
+            continue
+        if reading.catch_all is None and written.step_cost > 0:
+            reading.catch_all = check.check_id
+        names = [
+            n
+            for spec in written.answers.values()
+            for n in (*spec.names, *(m for names in spec.components for m in names))
+        ]
+        named = named_chains(names, reading.chains, reader)
+        reading.owners[check.check_id] = {
+            i for i, c in enumerate(reading.chains) if any(c is n for n in named)
+        }
 
 
 def _reader(task: LoadedTask | None, sheet: LoadedSheet, functions: dict) -> Reader:
@@ -344,9 +383,10 @@ def _check(
 ) -> CheckResult:
     written = getattr(spec, "written", None)
     asked = [ok for pid, ok in runner.answered.items() if pid.startswith(check.check_id + "/")]
-    findings = reading.mistakes
     if written is None:
-        return _manual(check, [NOT_WRITTEN, *findings])
+        # a person grades it: every finding of the task helps
+        return _manual(check, [NOT_WRITTEN, *reading.mistakes])
+    findings = reading.mistakes_for(check.check_id)
     unread = _unread_formulas(written, runner.answers)
     if unread:
         # a formula is there but not read: its values at the point alone must not earn the
