@@ -384,3 +384,31 @@ def test_a_broken_step_costs_only_the_check_that_rests_on_it(sheet06, tmp_path: 
     assert not any("does not hold" in f for f in checks["forward"].feedback)
     assert checks["N_PARAMETERS"].points == 0.5
     assert any("does not hold" in f for f in checks["N_PARAMETERS"].feedback)
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        # the claim restated: no proof
+        ("We have to show $\\sigma'(x) = \\sigma(x) - \\sigma(x)^2$. This is clear.", "manual"),
+        # a derivation, then the result on its own line: a proof
+        (
+            "$$\\frac{d}{dx} (1 + e^{-x})^{-1} = \\frac{e^{-x}}{(1 + e^{-x})^{2}}"
+            " = \\sigma(x)(1 - \\sigma(x))$$\n\nso $\\sigma'(x) = \\sigma(x) - \\sigma(x)^2$.",
+            "passed",
+        ),
+    ],
+)
+def test_a_proof_is_not_passed_by_restating_the_claim(
+    sheet06,  # noqa: ANN001
+    tmp_path: Path,
+    text: str,
+    status: str,
+) -> None:
+    path = tmp_path / "proof.md"
+    path.write_text(f"## Exercise 6.2\n\na) {text}\n", encoding="utf-8")
+    task = grade_handin(sheet06, path).task("6.2a")
+    assert task.status == status
+    assert task.score == (2 if status == "passed" else 0)
+    if status == "manual":
+        assert "states the result but derives nothing" in "\n".join(task.feedback)

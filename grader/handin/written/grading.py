@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -370,7 +371,8 @@ def _task(
     name: str,
 ) -> TaskResult:
     specs = {c.check_id: c.spec for c in loaded.checks}
-    checks = [_check(c, specs[c.check_id], reading, runner) for c in task.checks]
+    proof = _is_proof(loaded)
+    checks = [_check(c, specs[c.check_id], reading, runner, proof) for c in task.checks]
     checks = [_with_read(c, specs[c.check_id], runner.answers) for c in checks]
     result = task_result(task.task_id, task.title, checks, name, options)
     if result.status == "manual" and not result.manual_answer and reading.text.strip():
@@ -378,8 +380,36 @@ def _task(
     return result
 
 
+_PROOF = re.compile(r"\b(?:prove|show|verify|beweisen|beweise|zeigen|zeige)\b", re.IGNORECASE)
+
+
+def _is_proof(loaded: LoadedTask) -> bool:
+    """The task asks for a proof of a stated result ("Prove that σ' is σ − σ²")."""
+    return bool(_PROOF.search(f"{loaded.spec.title} {loaded.spec.prompt or ''}"))
+
+
+def _only_stated(check_id: str, reading: TaskReading) -> bool:
+    """The text gives the check's result as one equation (``σ'(x) = σ(x) − σ²(x)``) and
+    derives nothing: no chain of its names has a side between the name and the result, and
+    no other chain has a step that was judged."""
+    owned = reading.owners.get(check_id, set())
+    if not owned:
+        return False
+    judged = {"equal", "at_point", "rounded", "broken"}
+    for i, derivation in enumerate(reading.derivations):
+        if i in owned and len(derivation.sides) > 2:
+            return False
+        if i not in owned and any(step.status in judged for step in derivation.steps):
+            return False
+    return True
+
+
 def _check(
-    check: CheckResult, spec: object, reading: TaskReading, runner: WrittenRunner
+    check: CheckResult,
+    spec: object,
+    reading: TaskReading,
+    runner: WrittenRunner,
+    proof: bool = False,
 ) -> CheckResult:
     written = getattr(spec, "written", None)
     asked = [ok for pid, ok in runner.answered.items() if pid.startswith(check.check_id + "/")]
@@ -395,6 +425,16 @@ def _check(
             check,
             [
                 f"Your formula for {unread} could not be read; a person will grade `{check.name}`.",
+                *findings,
+            ],
+        )
+    if proof and check.passed and _only_stated(check.check_id, reading):
+        # the claim restated is no proof of it: a person grades what the text does
+        return _manual(
+            check,
+            [
+                "Your text states the result but derives nothing: a proof must show the "
+                "steps. A person will grade it.",
                 *findings,
             ],
         )
