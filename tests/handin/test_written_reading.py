@@ -274,3 +274,31 @@ def _approx_status(sheet06, formula: str) -> str:  # noqa: ANN001
 )
 def test_an_approximate_step_is_checked_numerically(sheet06, formula: str, status: str) -> None:  # noqa: ANN001
     assert _approx_status(sheet06, formula) == status
+
+
+def _taylor(sheet06, body: str):  # noqa: ANN001, ANN202
+    text = f"## 6.2\nd)\n{body}\n"
+    return read_written(sheet06, Document("t.md", text)).answers["TAYLOR_COEFFICIENTS"].answer
+
+
+POLYNOMIAL = "$$T_3(x) = \\frac{1}{2} + \\frac{1}{4}x - \\frac{1}{48}x^{3}$$\n"
+
+
+@pytest.mark.parametrize(
+    "remark",
+    [
+        "Near 0, $\\sigma(x) \\approx \\frac{1}{2} + \\frac{x}{4}$.",
+        "The cubic term $-\\frac{1}{48}x^{3}$ is small near 0.",
+    ],
+)
+def test_a_remark_after_the_taylor_polynomial_is_not_read_as_it(sheet06, remark: str) -> None:  # noqa: ANN001
+    import sympy
+
+    answer = _taylor(sheet06, POLYNOMIAL + remark)
+    half, quarter = sympy.Rational(1, 2), sympy.Rational(1, 4)
+    assert list(answer.value) == [half, quarter, 0, sympy.Rational(-1, 48)]
+
+
+def test_two_different_taylor_polynomials_are_not_read(sheet06) -> None:  # noqa: ANN001
+    other = "$$T_3(x) = \\frac{1}{2} + \\frac{1}{4}x - \\frac{1}{8}x^{3}$$\n"
+    assert not _taylor(sheet06, POLYNOMIAL + other).found

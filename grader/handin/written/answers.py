@@ -317,9 +317,10 @@ def _numbers(
 ) -> ReadAnswer:
     if spec.series and spec.count:
         var = reader.symbols.get(spec.series) or sympy.Symbol(spec.series, real=True)
-        found = _series(chains, var, spec.count) or _series_from_derivatives(
-            chains, var, spec.count
-        )
+        found = _series(chains, var, spec.count)
+        if found is AMBIGUOUS:
+            return ReadAnswer(name, "numbers")
+        found = found or _series_from_derivatives(chains, var, spec.count)
         if found:
             return ReadAnswer(name, "numbers", found[0], lines=(found[1],))
     if spec.components:
@@ -349,19 +350,51 @@ def _coefficients(expr: sympy.Expr, var: sympy.Symbol, count: int) -> tuple[symp
     return tuple(sympy.nsimplify(poly.coeff_monomial(var**k)) for k in range(count))
 
 
+#: a side that names a Taylor polynomial: T_3(x), T_{|0|}^{3}f(x), P(x), p_3(x)
+_POLYNOMIAL_LABEL = re.compile(r"^\s*(?:\\mathrm\s*\{\s*)?[TPp]\s*(?:[_^(]|$)")
+
+
+#: two polynomials of the same standing that differ: which is the answer is a person's call
+AMBIGUOUS: tuple[tuple[sympy.Expr, ...], int] = ((), 0)
+
+
 def _series(
     chains: Sequence[ReadChain], var: sympy.Symbol, count: int
 ) -> tuple[tuple[sympy.Expr, ...], int] | None:
-    """The last polynomial written outright (no f⁽ᵏ⁾(0) left in it)."""
-    found = None
+    """The Taylor polynomial the text gives (no f⁽ᵏ⁾(0) left in it), or None when it is not
+    clear which one that is.
+
+    Each chain gives the last polynomial written in it (its final form). Preferred are
+    chains labelled as the polynomial (``T_3(x) = …``), then polynomials of the full order
+    (degree ``count`` − 1), then any: among those of the first kind there are, all must give
+    the same coefficients, else ``AMBIGUOUS``. So a remark after the polynomial
+    (``σ(x) ≈ 1/2 + x/4`` near 0, or the cubic term alone) is not taken for it."""
+    labelled: list[tuple[tuple[sympy.Expr, ...], int]] = []
+    full: list[tuple[tuple[sympy.Expr, ...], int]] = []
+    other: list[tuple[tuple[sympy.Expr, ...], int]] = []
     for c in chains:
+        last = None
         for r in c.readings:
             if r.value is None or r.shape is None or r.shape.atoms(AppliedUndef):
                 continue
             coefficients = _coefficients(r.value, var, count)
             if coefficients is not None:
-                found = (coefficients, c.chain.line)
-    return found
+                last = (coefficients, c.chain.line)
+        if last is None:
+            continue
+        first = c.readings[0].latex if c.readings else ""
+        if _POLYNOMIAL_LABEL.match(first) and len(c.readings) > 1:
+            labelled.append(last)
+        elif max((i for i, k in enumerate(last[0]) if k != 0), default=-1) == count - 1:
+            full.append(last)
+        else:
+            other.append(last)
+    for found in (labelled, full, other):
+        if found:
+            if len({coefficients for coefficients, _ in found}) == 1:
+                return found[-1]
+            return AMBIGUOUS
+    return None
 
 
 def _series_from_derivatives(
