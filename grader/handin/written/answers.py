@@ -3,9 +3,11 @@
 An answer is named by the left side of an equation (``\\sigma'(x) = …``, ``\\frac{\\partial
 e}{\\partial b} = …``): among the chains that start with one of the sheet's names, the last
 side that is an answer counts (not a side that still holds a derivative operator or the
-name itself). A number may also be given in prose ("14 learnable parameters"). Taylor
-coefficients come from the last polynomial the task writes, or else from the values the text
-gives for f⁽ᵏ⁾(0) put into its own formula (so a missing k! stays missing).
+name itself). A number may also be given in prose ("14 learnable parameters"), when every
+mention agrees. Taylor coefficients come from the polynomial the task labels as such
+(``T_3(x) = …``, else one of the full order), or else from the values the text gives for
+f⁽ᵏ⁾(0) put into its own formula (so a missing k! stays missing). Where the text gives
+several answers that differ, none is read: a person decides.
 """
 
 from __future__ import annotations

@@ -4,11 +4,17 @@ The text is split into tasks, every derivation is checked step by step, and the 
 answers are read; the checks then judge those answers through the ``runner`` seam of
 ``grade_submission``, exactly as they judge code. What a check makes of it:
 
-- every probe answered: the check's verdict stands; when it is full marks and the task's
-  derivations have broken steps, each costs the sheet's ``step_cost`` (at most
-  ``max_step_cost``) of the check's points;
+- every probe answered: the check's verdict stands; when it is full marks and the
+  derivations it rests on have broken steps, each costs the sheet's ``step_cost`` (at most
+  ``max_step_cost``) of the check's points (a derivation belongs to the check whose names
+  it starts with; one that names none, to the task's first check with a step cost);
+- numbers written to a few digits that fail the check's tolerance are judged again at the
+  precision written (at least 2 significant digits);
 - some probes answered, some not (a network's outputs are written for the sheet's network
   only): the cases answered are scored, the others are left out (the check core does so);
+  but a formula that is surely not written is a missing answer, and one that may be
+  written but was not read sends the check to a person;
+- a task that asks for a proof, answered by the claim alone: a person grades it;
 - nothing answered, or the sheet accepts no written answer for the check: the check waits
   for a person, with the reason and the task's text.
 
