@@ -93,22 +93,86 @@ def read_notebook(data: bytes) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise NotebookError("the notebook is not a text file (it is not UTF-8)") from exc
     try:
-        json.loads(text)
-    except ValueError as exc:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise NotebookError(
             f"the file is not a Jupyter notebook: it is not valid JSON ({exc})"
         ) from exc
+    if not isinstance(raw, dict):
+        raise NotebookError(
+            f"the file is not a Jupyter notebook: its JSON is {_json_kind(raw)}, not an object "
+            "with cells and metadata"
+        )
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a bad notebook
         raise NotebookError(f"the file is not a Jupyter notebook nbformat can read: {exc}") from exc
-    language = str(nb.get("metadata", {}).get("kernelspec", {}).get("language", "python"))
+    language = _kernel_language(nb)
     if language.lower() not in ("python", "python3", ""):
         raise NotebookError(f"the notebook's kernel runs {language}, not Python")
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise NotebookError("the notebook has no list of cells")
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"cell {number} of the notebook is {_json_kind(cell)}, not a cell")
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(s, str) for s in source)
+        ):
+            raise NotebookError(f"the source of cell {number} of the notebook is not text")
     return [dict(c) for c in cells]
+
+
+def _kernel_language(nb: Any) -> str:
+    """The language the notebook's kernel runs ("" when the notebook does not say).
+
+    nbformat reads a notebook whose metadata does not follow the format (it only warns), so
+    every level is checked here: a malformed one is a ``NotebookError``, never a traceback.
+    A kernelspec written as a bare name (``"kernelspec": "python3"``) is read as that name.
+    """
+    metadata = nb.get("metadata")
+    if metadata is None:
+        return ""
+    if not isinstance(metadata, dict):
+        raise NotebookError(
+            f"the notebook's metadata is {_json_kind(metadata)}, not an object: the file is "
+            "damaged (save it again from Jupyter)"
+        )
+    spec = metadata.get("kernelspec")
+    if spec is None:
+        return ""
+    if isinstance(spec, str):
+        name = spec.strip()
+        return "python" if name.lower().startswith("python") or not name else name
+    if not isinstance(spec, dict):
+        raise NotebookError(
+            f"the notebook's kernelspec is {_json_kind(spec)}, not an object: the file is "
+            "damaged (save it again from Jupyter)"
+        )
+    language = spec.get("language")
+    if language is None:
+        return ""
+    if not isinstance(language, str):
+        raise NotebookError(
+            f"the notebook's kernel language is {_json_kind(language)}, not a name: the file is "
+            "damaged (save it again from Jupyter)"
+        )
+    return language.strip()
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def notebook_module(cells: list[dict[str, Any]], *, notebook_name: str) -> NotebookModule:

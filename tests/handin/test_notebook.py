@@ -76,6 +76,66 @@ def test_a_notebook_of_another_language_is_refused(tmp_path: Path) -> None:
         read_notebook(path.read_bytes())
 
 
+CELL = {
+    "cell_type": "code",
+    "metadata": {},
+    "outputs": [],
+    "execution_count": None,
+    "source": "def sigmoid(x):\n    return x\n",
+}
+
+
+def _raw_notebook(**fields: object) -> bytes:
+    import json
+
+    nb: dict[str, object] = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [CELL]}
+    nb.update(fields)
+    return json.dumps(nb).encode()
+
+
+@pytest.mark.parametrize(
+    "kernelspec",
+    ["python3", "Python 3", None, {"language": None}, {"name": "python3"}, {"language": ""}],
+)
+def test_a_python_kernelspec_in_an_odd_form_is_still_python(kernelspec: object) -> None:
+    cells = read_notebook(_raw_notebook(metadata={"kernelspec": kernelspec}))
+    assert "sigmoid" in notebook_module(cells, notebook_name="nb.ipynb").source
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (_raw_notebook(metadata={"kernelspec": "ir"}), "kernel runs ir, not Python"),
+        (_raw_notebook(metadata={"kernelspec": [1]}), "kernelspec is a list, not an object"),
+        (_raw_notebook(metadata={"kernelspec": 5}), "kernelspec is a number"),
+        (_raw_notebook(metadata={"kernelspec": {"language": 5}}), "kernel language is a number"),
+        (_raw_notebook(metadata=[1]), "not a Jupyter notebook"),
+        (_raw_notebook(metadata="python3"), "not a Jupyter notebook"),
+        (_raw_notebook(metadata=None), "not a Jupyter notebook"),
+        (_raw_notebook(cells=[5]), "not a Jupyter notebook"),
+        (_raw_notebook(cells=None), "not a Jupyter notebook"),
+        (_raw_notebook(cells=[dict(CELL, source=123)]), "cell 1 of the notebook is not text"),
+        (_raw_notebook(cells=[dict(CELL, source=["a = 1", None])]), "not a Jupyter notebook"),
+        (b"[1, 2]", "its JSON is a list, not an object"),
+        (b"null", "its JSON is null"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+    ],
+)
+def test_malformed_notebook_metadata_is_a_clear_error_never_a_traceback(
+    data: bytes, message: str
+) -> None:
+    with pytest.raises(NotebookError, match=message):
+        read_notebook(data)
+
+
+def test_a_damaged_kernelspec_is_the_hand_ins_error(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "damaged.ipynb"
+    path.write_bytes(_raw_notebook(metadata={"kernelspec": ["python3"]}))
+    result = grade_handin(sheet06, path)
+    assert "kernelspec is a list" in (result.import_error or "")
+    assert {t.status for t in result.tasks} == {"error"}
+
+
 @pytest.mark.slow
 def test_the_reference_notebook_scores_full_marks(sheet06) -> None:  # noqa: ANN001
     result = grade_handin(sheet06, NOTEBOOKS / "reference.ipynb")

@@ -182,3 +182,123 @@ def test_taylor_coefficients_from_the_derivatives_the_text_gives(sheet06) -> Non
     assert list(coefficients(with_factorials).answer.value)[3] == sympy.Rational(-1, 48)
     without = "f(0) + f'(0)x + f''(0)x^2 + f'''(0)x^3"
     assert list(coefficients(without).answer.value)[3] == sympy.Rational(-1, 8)
+
+
+def test_an_unclosed_opener_is_text_and_later_formulas_are_found() -> None:
+    for opener in ("\\(", "\\[", "\\begin{align}"):
+        text = f"see {opener} x\n\n$$a = 1$$\n\nand $b = 2$\n"
+        found = [c.sides for c in chains(formulas(text))]
+        assert found == [("a", "1"), ("b", "2")], opener
+    text = "line\n" * 3 + "\\( u " * 50_000 + "\n$$a = 1$$\n"
+    (formula,) = formulas(text)
+    assert (formula.text, formula.line) == ("a = 1", 5)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## 6.2b",
+        "## 6.2b – The gradient",
+        "## 6.2b The gradient",
+        "\\subsection*{6.2b}",
+        "**6.2b**",
+    ],
+)
+def test_a_task_heading_with_the_letter_on_the_number(heading: str) -> None:
+    text = f"## 6.2a\n\nFirst.\n\n$$x = 1$$\n\n{heading}\n\nSecond answer.\n"
+    sections = {s.task_id: s.text for s in split_tasks(text, TASKS) if s.task_id}
+    assert "First." in sections["6.2a"]
+    assert "Second answer." in sections["6.2b"]
+    assert "Second answer." not in sections["6.2a"]
+
+
+def test_a_letter_after_a_space_and_words_is_no_task() -> None:
+    text = "## 6.2\n\na) First.\n\n6.2 b is what the sheet calls it\n"
+    sections = {s.task_id: s.text for s in split_tasks(text, TASKS) if s.task_id}
+    assert list(sections) == ["6.2a"]
+
+
+GRAPH = (
+    "## Exercise 6.3\n\nb) With $c = a + b$, $d = b + 1$ and $e = c \\cdot d$:\n\n"
+    "$$\\frac{{\\partial e}}{{\\partial b}} = d + c = {rest}$$\n"
+)
+
+
+def _steps(sheet06, rest: str) -> list[str]:  # noqa: ANN001
+    text = GRAPH.format(rest=rest)
+    reading = read_written(sheet06, Document("g.md", text))
+    (derivation,) = [d for d in reading.tasks["6.3b"].derivations if len(d.sides) > 2]
+    return [s.status for s in derivation.steps]
+
+
+def test_a_wrong_formula_equal_at_the_point_only_is_broken(sheet06) -> None:  # noqa: ANN001
+    # a + b + 2 and a + 2b + 1 are both 5 at a = 2, b = 1, but they are different formulas
+    assert _steps(sheet06, "a + b + 2")[-1] == "broken"
+    assert _steps(sheet06, "3b + 2")[-1] == "broken"
+
+
+def test_values_put_into_a_formula_are_a_step_at_the_point(sheet06) -> None:  # noqa: ANN001
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 2 \\cdot 1 + 1 = 5")[-3:] == [
+        "equal",
+        "at_point",
+        "equal",
+    ]
+    # only a put in, b kept: the rest is compared as a formula
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 2b + 1")[-1] == "at_point"
+    assert _steps(sheet06, "a + 2b + 1 = 2 + 3b + 1")[-1] == "broken"
+
+
+def _approx_status(sheet06, formula: str) -> str:  # noqa: ANN001
+    text = f"## 6.2\n\nb) Remark:\n\n$${formula}$$\n"
+    reading = read_written(sheet06, Document("a.md", text))
+    (derivation,) = reading.tasks["6.2b"].derivations
+    return derivation.steps[-1].status
+
+
+@pytest.mark.parametrize(
+    "formula, status",
+    [
+        # numbers: within 1 %, or rounded to the digits written
+        ("y = \\frac{1}{3} \\approx 0.33", "rounded"),
+        ("y = \\frac{1}{3} \\approx 0.3", "rounded"),
+        ("y = \\frac{e^{54}}{e^{54} + e^{18}} \\approx 1", "rounded"),
+        ("y = \\frac{1}{e^{36} + 1} \\approx 0", "rounded"),
+        ("y = \\frac{1}{3} \\approx 0.5", "broken"),
+        ("y = \\frac{1}{3} \\approx 0.34", "broken"),
+        # formulas: equal within 1 % everywhere, near 0 only (Taylor), far out only, nowhere
+        ("g(x) = \\frac{x}{3} \\approx 0.3333 x", "rounded"),
+        ("g(x) = \\sigma(x) \\approx \\frac{1}{2} + \\frac{x}{4}", "unchecked"),
+        ("g(x) = \\sigma(x) \\approx e^{x}", "unchecked"),
+        ("g(x) = \\frac{e^{-x}}{(1 + e^{-x})^{2}} \\approx \\sigma(x)(1 + \\sigma(x))", "broken"),
+    ],
+)
+def test_an_approximate_step_is_checked_numerically(sheet06, formula: str, status: str) -> None:  # noqa: ANN001
+    assert _approx_status(sheet06, formula) == status
+
+
+def _taylor(sheet06, body: str):  # noqa: ANN001, ANN202
+    text = f"## 6.2\nd)\n{body}\n"
+    return read_written(sheet06, Document("t.md", text)).answers["TAYLOR_COEFFICIENTS"].answer
+
+
+POLYNOMIAL = "$$T_3(x) = \\frac{1}{2} + \\frac{1}{4}x - \\frac{1}{48}x^{3}$$\n"
+
+
+@pytest.mark.parametrize(
+    "remark",
+    [
+        "Near 0, $\\sigma(x) \\approx \\frac{1}{2} + \\frac{x}{4}$.",
+        "The cubic term $-\\frac{1}{48}x^{3}$ is small near 0.",
+    ],
+)
+def test_a_remark_after_the_taylor_polynomial_is_not_read_as_it(sheet06, remark: str) -> None:  # noqa: ANN001
+    import sympy
+
+    answer = _taylor(sheet06, POLYNOMIAL + remark)
+    half, quarter = sympy.Rational(1, 2), sympy.Rational(1, 4)
+    assert list(answer.value) == [half, quarter, 0, sympy.Rational(-1, 48)]
+
+
+def test_two_different_taylor_polynomials_are_not_read(sheet06) -> None:  # noqa: ANN001
+    other = "$$T_3(x) = \\frac{1}{2} + \\frac{1}{4}x - \\frac{1}{8}x^{3}$$\n"
+    assert not _taylor(sheet06, POLYNOMIAL + other).found

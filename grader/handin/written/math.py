@@ -12,7 +12,7 @@ relation (``<``, ``\\leq``, ``\\neq``) ends the chain there.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 #: no formula is read beyond this length (a side this long is no step of a derivation)
@@ -22,14 +22,9 @@ MAX_CHAINS = 300
 MAX_SIDES = 40
 
 _ENVS = r"equation|align|gather|multline|eqnarray|displaymath|split|aligned"
-_MATH = re.compile(
-    r"\$\$(?P<dd>.+?)\$\$"
-    r"|\\\[(?P<br>.+?)\\\]"
-    rf"|\\begin\{{(?P<env>(?:{_ENVS})\*?)\}}(?P<envbody>.+?)\\end\{{(?P=env)\}}"
-    r"|\\\((?P<pa>.+?)\\\)"
-    r"|(?<![\\$])\$(?P<d>[^$\n]+?)\$(?!\$)",
-    re.DOTALL,
-)
+_ENV_OPEN = re.compile(rf"\\begin\{{((?:{_ENVS})\*?)\}}")
+#: where a formula may start: ``$`` or a backslash
+_OPENER = re.compile(r"[$\\]")
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 _BREAKS = re.compile(
     r"\\(?:Rightarrow|Longrightarrow|implies|therefore|iff|Leftrightarrow|quad|qquad)(?![A-Za-z])"
@@ -61,14 +56,73 @@ def formulas(text: str, first_line: int = 1) -> list[Formula]:
     """Every formula in ``text`` in order, with its line number."""
     text = _FENCE.sub(lambda m: "\n" * m.group().count("\n"), text)
     found = []
-    for m in _MATH.finditer(text):
-        body = m.group("dd") or m.group("br") or m.group("envbody") or m.group("pa") or m.group("d")
-        if body is None or not body.strip():
+    line, counted = first_line, 0
+    for start, _end, body, display in math_spans(text):
+        if not body.strip():
             continue
-        line = first_line + text.count("\n", 0, m.start())
-        display = m.group("d") is None and m.group("pa") is None
+        line += text.count("\n", counted, start)
+        counted = start
         found.append(Formula(body, display, line))
     return found
+
+
+def math_spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
+    """(start, end, body, display) of every formula, left to right.
+
+    One pass: each closing delimiter is searched for once past the point where it is known
+    to be missing, so an opener that is never closed (``\\(`` a thousand times) is text and
+    costs no rescan of the rest of the document.
+    """
+    missing: dict[str, int] = {}  # closer -> a position from which it does not occur
+
+    def find(closer: str, start: int) -> int:
+        if missing.get(closer, len(text) + 1) <= start:
+            return -1
+        j = text.find(closer, start)
+        if j < 0:
+            missing[closer] = min(start, missing.get(closer, start))
+        return j
+
+    pos = 0
+    while True:
+        m = _OPENER.search(text, pos)
+        if m is None:
+            return
+        i = m.start()
+        span = _span_at(text, i, find)
+        if span is None:
+            pos = i + 1
+            continue
+        yield span
+        pos = span[1]
+
+
+def _span_at(
+    text: str, i: int, find: Callable[[str, int], int]
+) -> tuple[int, int, str, bool] | None:
+    """The formula that starts at ``i``, trying the delimiters in order (``$$`` before ``$``)."""
+    pairs = (("$$", "$$"), ("\\[", "\\]"))
+    for opener, closer in pairs:
+        if text.startswith(opener, i):
+            j = find(closer, i + len(opener) + 1)
+            if j >= 0:
+                return i, j + len(closer), text[i + len(opener) : j], True
+    env = _ENV_OPEN.match(text, i)
+    if env is not None:
+        closer = f"\\end{{{env.group(1)}}}"
+        j = find(closer, env.end() + 1)
+        if j >= 0:
+            return i, j + len(closer), text[env.end() : j], True
+    if text.startswith("\\(", i):
+        j = find("\\)", i + 3)
+        if j >= 0:
+            return i, j + 2, text[i + 2 : j], False
+    if text[i] == "$" and (i == 0 or text[i - 1] not in "\\$"):
+        # inline $…$: on one line, no $ inside, not closed by the first $ of a $$
+        j = text.find("$", i + 1)
+        if j > i + 1 and text.find("\n", i + 1, j) < 0 and not text.startswith("$$", j):
+            return i, j + 1, text[i + 1 : j], False
+    return None
 
 
 def chains(found: list[Formula]) -> list[Chain]:

@@ -37,6 +37,11 @@ class _OutOfTime(Exception):
     pass
 
 
+class _NotGiven(Exception):
+    """The text surely does not answer this call (its formula is not written): a missing
+    answer, which scores nothing, not one for a person."""
+
+
 @dataclass(frozen=True)
 class Answerable:
     """One name's answer, and how the check calls it."""
@@ -85,6 +90,10 @@ class WrittenRunner:
             value = self._value(entry, probe, deadline)
         except _OutOfTime:
             return _unanswerable(probe, "evaluating your formula took too long")
+        except _NotGiven as exc:
+            # given as values, not as a function of the arguments: the checks score it as a
+            # wrong answer (not an error of the hand-in, and not a person's to grade)
+            return Outcome(probe.id, error=ProbeError("not_callable", str(exc)))
         except (TypeError, ValueError, ArithmeticError) as exc:
             return _unanswerable(probe, f"your formula could not be evaluated there ({exc})")
         if value is None:
@@ -177,19 +186,31 @@ def _values(entry: Answerable, args: Sequence[Any], deadline: float) -> Any:
     answer = entry.answer
     symbolic = bool(args) and all(isinstance(a, Symbol) for a in args)
     at_point = _same_point(args, entry.at)
+    absent = answer.formula_absent or (False,) * len(answer.formulas)
     out: list[Any] = []
-    for formula, stated in zip(answer.formulas, answer.at_values, strict=True):
+    for formula, stated, missing in zip(answer.formulas, answer.at_values, absent, strict=True):
         if symbolic:
             if formula is None:
-                return None
+                return _no_formula(entry, missing)
             out.append(_call(formula, entry.args, args, deadline))
         elif at_point and stated is not None:
             out.append(_plain(stated))
         elif formula is not None and not any(isinstance(a, Symbol) for a in args):
             out.append(_call(formula, entry.args, args, deadline))
         else:
-            return None
+            return _no_formula(entry, missing and not at_point)
     return tuple(out)
+
+
+def _no_formula(entry: Answerable, missing: bool) -> None:
+    """None (not answerable: a person looks) unless the formula is surely not written."""
+    if missing:
+        names = ", ".join(a.name for a in entry.args)
+        raise _NotGiven(
+            f"`{entry.answer.name}` is given at the sheet's point only, no formula in {names} "
+            "was found in your text"
+        )
+    return None
 
 
 def _same_point(args: Sequence[Any], at: Sequence[Any]) -> bool:
@@ -219,12 +240,21 @@ def read_line(name: str, entry: Answerable | None) -> str:
         )
     if answer.form == "values":
         parts = []
+        absent = answer.formula_absent or (False,) * len(answer.formulas)
         for formula, value in zip(answer.formulas, answer.at_values, strict=True):
             shown = [_show(formula)] if formula is not None else []
             if value is not None:
                 shown.append(f"{_show(value)} at the point")
             parts.append(", ".join(shown) or "not found")
-        return f"Read from your text{where}: `{name}` = ({'; '.join(parts)})."
+        line = f"Read from your text{where}: `{name}` = ({'; '.join(parts)})."
+        if any(absent):
+            names = ", ".join(a.name for a in entry.args) if entry is not None else "the arguments"
+            line += (
+                f" No formula in {names} was found in your text for "
+                f"{'it' if len(absent) == 1 else 'any entry' if all(absent) else 'some entries'}"
+                ": what it is in general is not answered and scores nothing."
+            )
+        return line
     if answer.form in ("numbers", "vector"):
         items = ", ".join(_show(v) for v in answer.value)
         return f"Read from your text{where}: `{name}` = [{items}]."

@@ -1,7 +1,8 @@
 """A written hand-in, cut into the sheet's tasks by the headings and labels students use.
 
 Exercise headings: ``## Exercise 6.2 – …``, ``# 6.2``, ``Aufgabe 6.2``, ``\\section{Exercise 6.2}``,
-``\\section*{6.2 …}``. Task labels at the start of a line (after list bullets or bold):
+``\\section*{6.2 …}``; a task's own heading: ``## 6.2a``, ``## 6.2 a``, ``\\subsection*{6.2a}``.
+Task labels at the start of a line (after list bullets or bold):
 ``a)``, ``(a)``, ``6.2 a)``, ``6.2a)``, ``\\subsection*{b)}``, ``\\item[(c)]``, ``### d)``. A label
 counts the first time its task appears; a later ``a)`` inside an answer stays text.
 
@@ -34,7 +35,10 @@ _HEADING = re.compile(
     r"^\s*(?:#{1,6}\s*|\\(?:sub)*section\*?\s*\{\s*|\\paragraph\*?\s*\{\s*)?"
     r"(?:\*\*)?(?:(?:exercise|aufgabe|task|problem|übung|question|sheet)\s*)?"
     + _NUMBER
-    + r"\.?\s*(?:\(?([a-h])\)|\b([a-h])\b(?=\s*[).:]|\s*$|\s+[-–—]))?",
+    # a letter right after the number is the task's (``6.2a``, ``6.2a The sigmoid``); after a
+    # space only where nothing but punctuation or a dash follows (``6.2 a``, ``6.2 a – …``)
+    + r"\.?\s*(?:\(?([a-h])\)|((?<=\d)[a-h](?![\w])|(?<![A-Za-z])[a-h]\b"
+    + r"(?=\s*(?:[).:}]|\*\*)|\s*$|\s+[-–—])))?",
     re.IGNORECASE,
 )
 _LABEL = re.compile(

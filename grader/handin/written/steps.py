@@ -4,9 +4,13 @@ Each step compares two neighbouring sides with the judge (``equivalent``, under 
 budget). A step is
 
 - ``equal``: the sides are equal (proved, or at enough sample points);
-- ``at_point``: equal at the task's given point only (``∂e/∂b = 2·1 + 2 + 1``: the values
-  of a, b put in);
-- ``rounded``: a number written rounded to the digits shown (``= 1`` for 1 − 2.6·10⁻²⁴);
+- ``at_point``: one side is the other with the task's given values put in (``∂e/∂b = 2·1 +
+  2 + 1``: the values of a, b put in); two formulas in the same names must be equal as
+  formulas, not only at the point;
+- ``rounded``: a number written rounded to the digits shown (``= 1`` for 1 − 2.6·10⁻²⁴), or
+  a ``≈`` step whose sides agree numerically (within 1 %, or to the digits written);
+  a ``≈`` between formulas that agree at some points only is an approximation there
+  (``unchecked``), and one whose sides are far apart everywhere is ``broken``;
 - ``broken``: not equal, with a witness point and both values;
 - ``unchecked``: a side could not be read, or the judge could not decide: never a mistake;
 - ``definition``: the first step of ``h_1 = …`` (a name being given a value) or ``f(x) = …``
@@ -31,6 +35,7 @@ from sympy.core.function import AppliedUndef
 from grader.handin.written.math import Chain
 from grader.handin.written.read import Reader, Unreadable, canonical_shape
 from grader.judge.equivalence import Equivalence, equivalent
+from grader.judge.evaluate import EvaluationError, numeric_value
 
 StepStatus = Literal["equal", "at_point", "rounded", "broken", "unchecked", "definition"]
 
@@ -179,7 +184,9 @@ def compare(
         return "equal", ""
     if verdict.verdict == "undetermined":
         return "unchecked", f"undecided: {verdict.explanation}"
-    if approx or _rounded(left, right):
+    if approx:
+        return _approximately(left, right, ctx)
+    if _rounded(left, right):
         return "rounded", "equal to the digits written"
     if ctx.point and _equal_at(left.value, right.value, ctx):
         where = ", ".join(f"{s} = {v}" for s, v in ctx.point.items())
@@ -215,14 +222,145 @@ def _rounded(left: Reading, right: Reading) -> bool:
     return False
 
 
-def _equal_at(a: sympy.Expr, b: sympy.Expr, ctx: TaskContext) -> bool:
+#: an approximation ``≈`` holds where the sides agree to this relative difference …
+APPROX_RTOL = 1e-2
+#: … or differ by less than this (``2.3·10⁻¹⁶ ≈ 0``)
+APPROX_ATOL = 1e-9
+#: where a formula ≈ formula is tried: near 0 (where this course expands) …
+_APPROX_POINTS = (0.0, 0.5, -1.0, 1.5, -2.5, 3.0, -0.25, 2.0)
+#: … and, for a simple approximating side (e^x for σ(x), 0 for σ'(x)), in the tails
+_TAIL_POINTS = (10.0, -10.0, 30.0, -30.0)
+#: a side with at most this many operations is simple enough to be a tail's approximation
+_SIMPLE_OPS = 4
+
+
+def _approximately(left: Reading, right: Reading, ctx: TaskContext) -> tuple[StepStatus, str]:
+    """A ``≈`` step whose sides are not equal, checked numerically.
+
+    Numbers: they agree to ``APPROX_RTOL``, or a side written with d decimals is the other
+    rounded to d decimals (``0.3 ≈ 1/3``; ``0`` for 0.3 is not judged), else broken.
+
+    Formulas: tried at the task's point and at points around 0. Agreeing at every one, the
+    step holds; at some only (a Taylor polynomial near 0), it is an approximation there and
+    is not judged. Apart everywhere, it is broken (``σ'(x) ≈ σ(x)(1 + σ(x))``), unless one
+    side is a simple function (e^x, 1/x, a constant) that the other approaches in a tail
+    (``σ(x) ≈ e^{x}`` far left): a statement about that tail, not judged.
+    """
+    assert left.value is not None and right.value is not None
+    free = sorted(left.value.free_symbols | right.value.free_symbols, key=str)
+    if not free:
+        return _approximately_numbers(left, right)
+    agree, witness = _agreement(left.value, right.value, _approx_points(free, ctx, _APPROX_POINTS))
+    if not agree:
+        return "unchecked", "not checked: the sides have no values the grader could find"
+    if all(agree):
+        return "rounded", "equal to within 1% wherever tried"
+    if any(agree):
+        return "unchecked", "an approximation that holds at some points only: not judged"
+    simple = min(_ops(left.value), _ops(right.value)) <= _SIMPLE_OPS
+    if simple:
+        tails, _ = _agreement(left.value, right.value, _approx_points(free, None, _TAIL_POINTS))
+        if any(tails):
+            return "unchecked", "an approximation that holds far out only: not judged"
+    return "broken", f"{witness}, and the sides are far apart wherever tried"
+
+
+def _approximately_numbers(left: Reading, right: Reading) -> tuple[StepStatus, str]:
+    assert left.value is not None and right.value is not None
+    a, b = _number(left.value), _number(right.value)
+    if a is None or b is None:
+        return "unchecked", "not checked: a side has no real value the grader could find"
+    if _close(a, b):
+        return "rounded", "equal to the digits written"
+    for literal, written, exact in ((right, b, a), (left, a, b)):
+        m = _LITERAL.match(literal.latex)
+        if m is None:
+            continue
+        if abs(exact - written) <= 0.5 * 10.0 ** -len(m.group(1) or ""):
+            if written != 0:
+                return "rounded", "equal to the digits written"
+            return "unchecked", "not judged: written as 0 to no decimals"
+    return "broken", (
+        f"the left side is {_num(a, 6)} and the right side is {_num(b, 6)}: further apart "
+        "than an approximation to the digits written"
+    )
+
+
+def _agreement(
+    a: sympy.Expr, b: sympy.Expr, points: list[dict[sympy.Symbol, sympy.Expr]]
+) -> tuple[list[bool], str]:
+    """Whether the sides agree at each point where both have a value, and the first point
+    where they do not, said for the feedback."""
+    agree: list[bool] = []
+    witness = ""
+    for point in points:
+        va, vb = _number(a.xreplace(point)), _number(b.xreplace(point))
+        if va is None or vb is None:
+            continue
+        agree.append(_close(va, vb))
+        if not agree[-1] and not witness:
+            where = ", ".join(f"{k} = {_num(float(v))}" for k, v in point.items())
+            witness = (
+                f"at {where} the left side is {_num(va, 6)} and the right side is {_num(vb, 6)}"
+            )
+    return agree, witness
+
+
+def _approx_points(
+    free: Sequence[sympy.Symbol], ctx: TaskContext | None, values: Sequence[float]
+) -> list[dict[sympy.Symbol, sympy.Expr]]:
+    points = []
+    if ctx is not None and ctx.point and all(s in ctx.point for s in free):
+        points.append({s: ctx.point[s] for s in free})
+    for k in range(len(values)):
+        # the symbols get different values, so that a + b and 2a are told apart
+        points.append(
+            {s: sympy.Float(values[(k + 3 * i) % len(values)]) for i, s in enumerate(free)}
+        )
+    return points
+
+
+def _ops(expr: sympy.Expr) -> int:
     try:
-        va, vb = a.xreplace(ctx.point), b.xreplace(ctx.point)
-    except (TypeError, ValueError):
-        return False
-    if va.free_symbols or vb.free_symbols:
-        return False
-    return _equivalent(va, vb, ctx).verdict == "equal"
+        return int(sympy.count_ops(expr))
+    except Exception:  # noqa: BLE001 - counting is a courtesy; unknown is not simple
+        return _SIMPLE_OPS + 1
+
+
+def _number(expr: sympy.Expr) -> float | None:
+    """The real value of a constant expression, under a small CPU budget; None if none."""
+    try:
+        z = numeric_value(expr, 15, budget=0.1)
+    except (EvaluationError, TypeError, ValueError, ArithmeticError):
+        return None
+    if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) or z.real != z.real:
+        return None
+    return z.real
+
+
+def _close(a: float, b: float) -> bool:
+    d = abs(a - b)
+    return d <= APPROX_ATOL or d <= APPROX_RTOL * max(abs(a), abs(b))
+
+
+def _equal_at(a: sympy.Expr, b: sympy.Expr, ctx: TaskContext) -> bool:
+    """One side is the other with (some of) the point's values put in: ``a + 2b + 1 = 2 + 2·1
+    + 1``, or ``= 2 + 2b + 1`` with a = 2 only. The values go into the side that still holds
+    those names, and what remains is compared as a formula; two sides that hold the same
+    names are formulas, and equal at the point only is not equal (``a + b + 2`` is not
+    ``a + 2b + 1``, though both are 5 at a = 2, b = 1)."""
+    for full, put_in in ((a, b), (b, a)):
+        missing = full.free_symbols - put_in.free_symbols
+        if not missing or not put_in.free_symbols <= full.free_symbols:
+            continue
+        if not missing <= set(ctx.point):
+            continue
+        try:
+            filled = full.xreplace({s: v for s, v in ctx.point.items() if s in missing})
+        except (TypeError, ValueError):
+            return False
+        return _equivalent(filled, put_in, ctx).verdict == "equal"
+    return False
 
 
 def _witness(verdict: Equivalence) -> str:
@@ -286,19 +424,25 @@ def _mistakes(
         wrong = readings[step.right]
         hints = _named(wrong, ctx) or _sign_hint(readings[step.left], wrong, ctx)
         lead = f"Line {chain.line}: " + "".join(f"{_clause(h)} " for h in hints)
+        rel = _relation(chain, step.right)
         if step.slip and k + 1 < len(steps):
             after = steps[k + 1]
             nxt = _short(readings[after.right].latex)
             text = (
-                f"{lead}“{left} = {right}” does not hold ({step.note}), nor “{right} = {nxt}” "
-                f"({after.note}): the sides around “{right}” agree, so the error is that side."
+                f"{lead}“{left} {rel} {right}” does not hold ({step.note}), nor “{right} "
+                f"{_relation(chain, after.right)} {nxt}” ({after.note}): the sides around "
+                f"“{right}” agree, so the error is that side."
             )
             k += 2
         else:
-            text = f"{lead}“{left} = {right}” does not hold: {step.note}."
+            text = f"{lead}“{left} {rel} {right}” does not hold: {step.note}."
             k += 1
         out.append(text)
     return out
+
+
+def _relation(chain: Chain, right: int) -> str:
+    return "\\approx" if right < len(chain.approx) and chain.approx[right] else "="
 
 
 def _clause(hint: str) -> str:
