@@ -8,6 +8,7 @@ no visible answer, error message or captured output can carry a hidden input.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -218,7 +219,21 @@ def test_no_file_a_student_sees_echoes_a_hidden_input(tmp_path, monkeypatch):
     files = {**student_visible_files(out), **student_visible_files(ci)}
     files["step summary"] = summary.read_text(encoding="utf-8")
     assert any("hidden_echo" in name for name in files)
-    leaks = {name for name, text in files.items() if "HIDDEN-LEAK" in text}
+    # the instructor's page may quote the hand-in's own code (near-identical passages):
+    # the marker written in that code is no hidden input
+    source_lines = {
+        line.strip()
+        for line in (HOSTILE / "hidden_echo.py").read_text(encoding="utf-8").splitlines()
+        if "HIDDEN-LEAK" in line
+    }
+
+    def without_source(text: str) -> str:
+        text = html.unescape(text)
+        for line in source_lines:
+            text = text.replace(line, "")
+        return text
+
+    leaks = {name for name, text in files.items() if "HIDDEN-LEAK" in without_source(text)}
     assert not leaks, leaks
     results = [json.loads(t) for f, t in files.items() if f.endswith("result.json")]
     assert {r["submission"] for r in results} == {CORRECT, "hidden_echo.py"}
