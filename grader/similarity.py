@@ -260,7 +260,7 @@ def _pairs_above(
         incidence[held, c] = 1.0
     size = np.asarray(sizes, dtype=np.float64)
     out: list[tuple[int, int, float]] = []
-    step = max(1, _DENSE_CELLS // n)
+    step = max(1, _BLOCK_CELLS // n)  # rows at a time: a few 8 MB arrays, not 40 MB ones
     for lo in range(0, n, step):
         shared = incidence[lo : lo + step] @ incidence.T  # exact: counts stay below 2**24
         rows = np.arange(lo, min(lo + step, n))[:, None]
@@ -276,6 +276,7 @@ def _pairs_above(
 #: the incidence matrix is dense up to this many cells (a class of 1000 hand-ins sharing
 #: 5000 prints: 20 MB); beyond that the pairs are counted one print at a time
 _DENSE_CELLS = 5_000_000
+_BLOCK_CELLS = 1_000_000
 
 
 def _pairs_above_sparse(

@@ -204,6 +204,8 @@ def test_pairs_are_counted_the_same_way_for_a_small_class_and_a_huge_one(monkeyp
 
     docs = _copies(6) | {"ann.py": ORIGINAL, "ben.py": DISGUISED, "cleo.py": UNRELATED}
     dense = [(p.a, p.b, p.similarity) for p in find_similar(docs, {})]
+    monkeypatch.setattr(similarity, "_BLOCK_CELLS", 1)  # one row of the product at a time
+    assert [(p.a, p.b, p.similarity) for p in find_similar(docs, {})] == dense
     monkeypatch.setattr(similarity, "_DENSE_CELLS", 1)
     sparse = [(p.a, p.b, p.similarity) for p in find_similar(docs, {})]
     assert dense == sparse and len(dense) == 28
