@@ -44,6 +44,7 @@ from grader.sandbox.runner import Limits, RunReport, run_probes
 from grader.sheet.loader import LoadedSheet
 
 if TYPE_CHECKING:
+    from grader.checks.base import Check
     from grader.variants import Roster
 
 log = logging.getLogger(__name__)
@@ -226,24 +227,40 @@ def _suggest_names(
 def _empty_file_result(sheet: LoadedSheet, name: str, options: GradeOptions) -> SubmissionResult:
     """An empty hand-in: one sentence for the whole file, not "not defined" for every name."""
     message = "Your file is empty: it defines none of the names the sheet asks for."
+    return SubmissionResult(
+        submission=name,
+        sheet=sheet.id,
+        authors=(Author(Path(name).stem),),
+        tasks=every_check(
+            sheet,
+            name,
+            options,
+            lambda c: c.result(fraction=0.0, feedback=[message], error="import"),
+        ),
+        import_error=EMPTY_FILE,
+    )
+
+
+def every_check(
+    sheet: LoadedSheet,
+    name: str,
+    options: GradeOptions,
+    result_of: Callable[[Check], CheckResult],
+) -> tuple[TaskResult, ...]:
+    """The tasks ``options`` ask for, each check's result made by ``result_of``: for a
+    hand-in whose every check says the same (empty, unreadable, too large)."""
     tasks = []
     for task in sheet.tasks:
         if options.tasks is not None and task.spec.id not in options.tasks:
             continue
         checks = [
-            check.result(fraction=0.0, feedback=[message], error="import")
+            result_of(check)
             for check in task.checks
             if not (options.visible_only and check.spec.hidden)
         ]
         if checks:
             tasks.append(task_result(task.spec.id, task.spec.title, checks, name, options))
-    return SubmissionResult(
-        submission=name,
-        sheet=sheet.id,
-        authors=(Author(Path(name).stem),),
-        tasks=tuple(tasks),
-        import_error=EMPTY_FILE,
-    )
+    return tuple(tasks)
 
 
 # ------------------------------------------------- scores entered by the instructor

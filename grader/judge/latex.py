@@ -36,9 +36,10 @@ import sympy
 
 from grader.judge.parse import ExpressionError, parse_expression
 
-__all__ = ["parse_latex_answer", "latex_to_sympy_syntax", "derived_functions"]
+__all__ = ["FUNCTION_NAMES", "derived_functions", "latex_to_sympy_syntax", "parse_latex_answer"]
 
-_FUNCS = {
+#: the function names a formula may contain (`\sin`, `exp`, `ReLU`, …)
+FUNCTION_NAMES = {
     "sin",
     "cos",
     "tan",
@@ -181,7 +182,7 @@ _TOKEN = re.compile(
 #: a function name written without a backslash: ``max(0, x)``, ``exp(x)``, ``ReLU(x)``
 _BARE_WORD = re.compile(
     r"(?<![\\A-Za-z])("
-    + "|".join(sorted(_FUNCS - {"sgn"}, key=len, reverse=True))
+    + "|".join(sorted(FUNCTION_NAMES - {"sgn"}, key=len, reverse=True))
     + r")(?![A-Za-z])"
 )
 
@@ -487,7 +488,7 @@ class _Translator:
             return self.big_operator("Sum" if name == "sum" else "product")
         if name == "int":
             return self.integral()
-        if name in _FUNCS:
+        if name in FUNCTION_NAMES:
             return self.function(name)
         if name in _GREEK:
             ident = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi"}.get(name, name)
@@ -522,7 +523,7 @@ class _Translator:
         word = []
         while self.peek() not in ("}", None):
             tok = self.take()
-            word.append(tok[1:] if tok.startswith("\\") and tok[1:] in _FUNCS else tok)
+            word.append(tok[1:] if tok.startswith("\\") and tok[1:] in FUNCTION_NAMES else tok)
         self.expect("}")
         ident = "".join(word)
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", ident):
@@ -534,7 +535,7 @@ class _Translator:
             return "E"
         if ident in ("d",):
             return "d"
-        if ident in _FUNCS:
+        if ident in FUNCTION_NAMES:
             return self.function(ident)
         if ident in self.functions:
             applied = self.applied(ident)

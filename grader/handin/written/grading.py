@@ -34,7 +34,7 @@ from pathlib import Path
 import sympy
 
 from grader.checks.base import Check
-from grader.grading import GradeOptions, grade_submission, task_result
+from grader.grading import GradeOptions, every_check, grade_submission, task_result
 from grader.handin.written.answers import ReadChain, find_answer, named_chains
 from grader.handin.written.document import Document, DocumentProblem, load_document
 from grader.handin.written.math import chains, formulas
@@ -524,34 +524,23 @@ def _unread(
     """A document we do not read: empty (nothing earned), binary (an error, as a file that
     does not import), or too large for our budgets (a person grades it, nothing lost)."""
     message = problem.message[0].upper() + problem.message[1:] + "."
-    tasks = []
-    for loaded in sheet.tasks:
-        checks = []
-        for c in loaded.checks:
-            if options.visible_only and c.spec.hidden:
-                continue
-            checks.append(
-                CheckResult(
-                    check_id=c.check_id,
-                    kind=c.kind,
-                    name=c.spec.name,
-                    points=0.0,
-                    max_points=c.spec.points,
-                    passed=False,
-                    feedback=(message,),
-                    hidden=c.spec.hidden,
-                    method="manual" if problem.kind == "too_large" else "",
-                    error="import" if problem.kind == "binary" else None,
-                    undetermined=problem.kind == "too_large",
-                )
-            )
-        if checks:
-            tasks.append(task_result(loaded.spec.id, loaded.spec.title, checks, name, options))
+    tasks = every_check(
+        sheet,
+        name,
+        options,
+        lambda c: c.result(
+            fraction=0.0,
+            feedback=[message],
+            method="manual" if problem.kind == "too_large" else "",
+            error="import" if problem.kind == "binary" else None,
+            undetermined=problem.kind == "too_large",
+        ),
+    )
     return WrittenResult(
         submission=name,
         sheet=sheet.id,
         authors=(Author(path.stem),),
-        tasks=tuple(tasks),
+        tasks=tasks,
         import_error=None if problem.kind == "too_large" else problem.message,
         notes=(problem.message,) if problem.kind == "too_large" else (),
     )

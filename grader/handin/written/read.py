@@ -24,35 +24,9 @@ from dataclasses import dataclass, field
 import sympy
 from sympy.core.function import AppliedUndef
 
-from grader.judge.latex import derived_functions, latex_to_sympy_syntax
+from grader.judge.latex import FUNCTION_NAMES, derived_functions, latex_to_sympy_syntax
 from grader.judge.parse import ExpressionError, parse_expression
 
-#: words a formula may contain (function names); any other word of 3+ letters is prose
-_WORDS = {
-    "sin",
-    "cos",
-    "tan",
-    "cot",
-    "sec",
-    "csc",
-    "sinh",
-    "cosh",
-    "tanh",
-    "coth",
-    "sech",
-    "csch",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "exp",
-    "log",
-    "max",
-    "min",
-    "sgn",
-    "erf",
-    "ReLU",
-    "relu",
-}
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}")
 #: a local function definition's left side: ``f(x)``, ``g(t)``, ``\phi(x)``
@@ -84,7 +58,7 @@ class Reader:
         if m is None:
             return None
         name, var = m.group(1), m.group(3)
-        if name in self.functions or name in _WORDS or name in self.definitions:
+        if name in self.functions or name in FUNCTION_NAMES or name in self.definitions:
             return None
         t = self.symbols.get(var) or sympy.Symbol(var, real=True)
         try:
@@ -148,7 +122,7 @@ class Reader:
         self, latex: str, functions: Mapping[str, object], symbols: Mapping[str, sympy.Symbol]
     ) -> sympy.Expr:
         plain = _COMMAND.sub(" ", latex)
-        word = next((w for w in _WORD.findall(plain) if w not in _WORDS), None)
+        word = next((w for w in _WORD.findall(plain) if w not in FUNCTION_NAMES), None)
         if word is not None:
             raise Unreadable(f"“{word}” is a word, not a formula")
         try:
