@@ -21,6 +21,7 @@ from grader.handin.notebook import (
     notebook_module,
     read_notebook,
 )
+from grader.intake import read_limited
 from grader.results import SubmissionResult, TaskResult
 from grader.sandbox.protocol import Outcome, Probe, ProbeError
 from grader.sandbox.runner import Limits, RunReport, run_probes
@@ -105,7 +106,9 @@ def grade_notebook(
 ) -> SubmissionResult:
     """Grade a ``.ipynb`` hand-in: its code cells, in order, as one module."""
     try:
-        module = notebook_module(read_notebook(path.read_bytes()), notebook_name=path.name)
+        # a file that cannot be read (too large, no regular file) is refused (HandInRefused),
+        # as a module is: the batch gives it a result of its own
+        module = notebook_module(read_notebook(read_limited(path)), notebook_name=path.name)
     except NotebookError as exc:
         return grade(sheet, path, options=options, runner=_unreadable(str(exc)), name=name)
     run = NotebookRun(module, runner or _sandbox)

@@ -203,3 +203,15 @@ def test_a_notebook_that_is_not_json_is_an_error_and_the_others_go_on(
         results["broken.ipynb"].import_error or ""
     )
     assert results["good.ipynb"].auto_score == 20
+
+
+def test_a_notebook_that_is_no_file_is_refused_not_waited_for(sheet06, tmp_path: Path) -> None:  # noqa: ANN001
+    """A FIFO named like a notebook: reading it would wait for a writer for ever."""
+    import os
+
+    from grader.intake import HandInRefused
+
+    path = tmp_path / "pipe.ipynb"
+    os.mkfifo(path)
+    with pytest.raises(HandInRefused, match="not a regular file"):
+        grade_handin(sheet06, path)

@@ -302,3 +302,15 @@ def test_a_remark_after_the_taylor_polynomial_is_not_read_as_it(sheet06, remark:
 def test_two_different_taylor_polynomials_are_not_read(sheet06) -> None:  # noqa: ANN001
     other = "$$T_3(x) = \\frac{1}{2} + \\frac{1}{4}x - \\frac{1}{8}x^{3}$$\n"
     assert not _taylor(sheet06, POLYNOMIAL + other).found
+
+
+def test_a_document_that_is_no_file_is_refused_not_waited_for(tmp_path) -> None:  # noqa: ANN001
+    """A FIFO named like a document: reading it would wait for a writer for ever."""
+    import os
+
+    from grader.handin.written.document import DocumentProblem, load_document
+
+    path = tmp_path / "pipe.md"
+    os.mkfifo(path)
+    problem = load_document(path)
+    assert isinstance(problem, DocumentProblem) and "cannot be read" in problem.message

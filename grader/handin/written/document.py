@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from grader.intake import HandInRefused, read_limited
+
 #: documents above this size are not read (a page of derivations is a few kB)
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
@@ -39,7 +41,11 @@ def load_document(path: Path) -> Document | DocumentProblem:
             f"the document is {size / 2**20:.1f} MB; the grader reads written hand-ins up to "
             f"{MAX_DOCUMENT_BYTES // 2**20} MB, so a person will grade it",
         )
-    data = path.read_bytes()
+    try:
+        # read at most the limit: the file may have grown since it was measured
+        data = read_limited(path, MAX_DOCUMENT_BYTES)
+    except HandInRefused as exc:
+        return DocumentProblem("binary", f"the file cannot be read: {exc.reason}")
     if b"\x00" in data:
         return DocumentProblem(
             "binary", "the file is not a text document (it holds binary data: a PDF or an image?)"
