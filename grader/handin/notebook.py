@@ -18,11 +18,12 @@ first cell), which is what a student counts when scrolling.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from grader import source_names
 
 #: module attribute where the generated module records the cells that failed
 FAILED_CELLS = "__grader_failed_cells__"
@@ -66,8 +67,6 @@ class NotebookModule:
     source: str
     spans: tuple[CellSpan, ...]
     notes: tuple[CellNote, ...]
-    #: top-level names each code cell defines, by cell number
-    defined: dict[int, tuple[str, ...]]
 
     def locate(self, line: int | None) -> tuple[int, int] | None:
         """(cell, line in the cell) of a line of the generated module."""
@@ -190,7 +189,6 @@ def notebook_module(cells: list[dict[str, Any]], *, notebook_name: str) -> Noteb
     lines = list(header)
     spans: list[CellSpan] = []
     notes: list[CellNote] = []
-    defined: dict[int, tuple[str, ...]] = {}
     total = 0
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
@@ -204,7 +202,6 @@ def notebook_module(cells: list[dict[str, Any]], *, notebook_name: str) -> Noteb
             )
         code, cell_notes = strip_magics(source, number)
         names = _top_level_names(code)
-        defined[number] = names
         notes += [CellNote(n.cell, n.message, names) for n in cell_notes]
         if code is None or not code.strip():
             continue
@@ -217,7 +214,7 @@ def notebook_module(cells: list[dict[str, Any]], *, notebook_name: str) -> Noteb
         lines.append("")
         spans.append(CellSpan(number, first, len(code_lines)))
     lines.append("del __grader_run_cell__")
-    return NotebookModule("\n".join(lines) + "\n", tuple(spans), tuple(notes), defined)
+    return NotebookModule("\n".join(lines) + "\n", tuple(spans), tuple(notes))
 
 
 _RUN_CELL_BODY = [
@@ -292,21 +289,8 @@ def _compiles(source: str) -> bool:
 
 
 def _top_level_names(code: str | None) -> tuple[str, ...]:
-    if not code:
-        return ()
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                names += [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
-    return tuple(dict.fromkeys(names))
+    tree = source_names.parse(code) if code else None
+    return tuple(sorted(source_names.defined_names(tree))) if tree is not None else ()
 
 
 def _printable(text: str) -> str:
